@@ -1,0 +1,80 @@
+# Two commands a new user needs on a fresh machine:
+#   make lab    set up .venv + frontend, then open JupyterLab on examples/ (default registry)
+#   make test   set up everything the tests need (Debian's chromium too), then run
+#               lint, type checks, Python tests, TypeScript unit tests, browser tests
+#               and the wheel check.
+# Everything is installed by these rules; nothing is expected to be installed by hand.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: lab setup build frontend test lint typecheck pytest pytest-fast ts-test browser-deps wheel-check bench clean format
+
+setup: $(VENV)/.stamp node_modules/.stamp
+
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Build the frontend in place and point the venv's JupyterLab and server at this
+# checkout, so edits to Python take effect on restart and a rebuild is all the
+# frontend needs.
+build: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" npm run build
+	$(BIN)/jupyter labextension develop --overwrite . > /dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix syft_pm > /dev/null
+
+lab: build
+	$(BIN)/jupyter lab --notebook-dir=examples $(ROOT_FLAG)
+
+lint: setup
+	$(BIN)/ruff check syft_pm tests bench examples
+	$(BIN)/ruff format --check syft_pm tests bench examples
+	npm run --silent lint:check
+
+typecheck: setup
+	$(BIN)/mypy
+	npm run --silent typecheck
+
+browser-deps:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Installing Debian's chromium (needed by the browser tests)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium > /dev/null; \
+	fi
+
+ts-test: setup
+	npm test
+
+pytest: build browser-deps
+	$(BIN)/pytest -q -p no:cacheprovider
+
+wheel-check: setup
+	bash .ci/wheel-check
+
+test: lint typecheck ts-test pytest wheel-check
+	@echo "make test: all checks passed"
+
+bench: build
+	$(PY) bench/run.py
+
+format: setup
+	$(BIN)/ruff format syft_pm tests bench examples
+	$(BIN)/ruff check --fix syft_pm tests bench examples
+	npm run lint
+
+clean:
+	rm -rf lib syft_pm/labextension dist build artifacts *.tsbuildinfo

@@ -1,0 +1,64 @@
+"""syft_pm: a process manager for people who work in Jupyter.
+
+Start a long-running process from a cell, the CLI or any kernel; it outlives the kernel
+and the Jupyter server; watch and control it from anywhere. The core (registry,
+supervisor, handles) imports nothing from Jupyter; the kernel and server layers are thin
+and load lazily.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+from .handle import ProcessHandle
+from .health import report_health
+from .manager import ProcessManager, get, list, run, run_function  # noqa: A004
+from .names import InvalidNameError
+from .registry import Registry
+
+__all__ = [
+    "InvalidNameError",
+    "ProcessHandle",
+    "ProcessManager",
+    "Registry",
+    "__version__",
+    "get",
+    "list",
+    "report_health",
+    "run",
+    "run_function",
+]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server.app import SyftPmExtension
+
+    return [{"module": "syft_pm", "app": SyftPmExtension}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "syft-pm"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext syft_pm``: register the comm target in this kernel."""
+    from .kernel import register_comm_target
+
+    register_comm_target(ipython)
+
+
+def _register_in_kernel_if_any() -> None:
+    # Importing syft_pm inside a kernel registers the comm target, so a cell output's
+    # frontend can subscribe without the user doing anything. Outside a kernel (scripts,
+    # the CLI, the supervisor) this is a no-op and imports nothing from Jupyter.
+    import sys
+
+    if "ipykernel" not in sys.modules:
+        return
+    from .kernel import register_comm_target
+
+    register_comm_target(None)
+
+
+_register_in_kernel_if_any()

@@ -1,0 +1,263 @@
+"""The on-disk registry: the single source of truth every surface reads.
+
+Layout (all under ``$SYFT_PM_HOME``, default ``~/.syft_pm``, mode 0700)::
+
+    registry.json                   {"id": "<uuid4>", "schema": 1, "created_at": <epoch>}
+    locks/<name>.lock               flock target; never deleted, so a lock can't vanish
+                                    under a waiter while a process directory is removed
+    processes/<name>/config.json    what to run; written once per start
+    processes/<name>/state.json     lifecycle record; only the supervisor writes it while
+                                    it lives, readers only after verifying it is dead
+    processes/<name>/health.json    last health result, with its timestamp
+    processes/<name>/stdout.log     + stdout.log.1 ... (rotated), same for stderr
+    processes/<name>/supervisor.log the supervisor's own diagnostics
+
+Every write goes through :func:`atomic_write_json` (temporary file, fsync, rename), so a
+reader sees either the old or the new file, never half of one. Every read goes through
+:func:`read_json`, which turns a missing, corrupt or foreign file into a
+:class:`RegistryFileError` with a reason a human can act on; :meth:`Registry.record`
+then reports that entry with ``status="error"`` instead of breaking a listing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .names import InvalidNameError, validate_name
+
+SCHEMA_VERSION = 1
+
+#: Every status a process can have; "error" is only ever reported for a registry entry
+#: whose files cannot be read, never written.
+STATUSES = ("starting", "running", "unhealthy", "stopping", "stopped", "exited", "failed")
+ACTIVE_STATUSES = frozenset({"starting", "running", "unhealthy", "stopping"})
+FINAL_STATUSES = frozenset({"stopped", "exited", "failed"})
+ERROR_STATUS = "error"
+
+
+class RegistryError(Exception):
+    """Base class of registry problems."""
+
+
+class RegistryFileError(RegistryError):
+    """A registry file is missing, unreadable, corrupt or not ours."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class LockTimeout(RegistryError):
+    """Another process held the per-name lock for longer than we were willing to wait."""
+
+
+def default_home() -> Path:
+    """``$SYFT_PM_HOME`` if set, else ``~/.syft_pm``."""
+    env = os.environ.get("SYFT_PM_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".syft_pm"
+
+
+def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    """Replace ``path`` with ``data`` so that no reader ever sees a partial file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    payload = json.dumps(data, indent=1, sort_keys=True).encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a registry JSON object, raising RegistryFileError with a clear reason."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RegistryFileError(path, "file is missing") from None
+    except IsADirectoryError:
+        raise RegistryFileError(path, "expected a file, found a directory") from None
+    except OSError as e:
+        raise RegistryFileError(path, f"cannot be read ({e.strerror})") from None
+    if not raw.strip():
+        raise RegistryFileError(path, "file is empty (half-written?)")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RegistryFileError(path, f"is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise RegistryFileError(path, f"expected a JSON object, found {type(data).__name__}")
+    schema = data.get("schema", SCHEMA_VERSION)
+    if schema != SCHEMA_VERSION:
+        raise RegistryFileError(path, f"unknown schema version {schema!r}")
+    return data
+
+
+@dataclass
+class ProcessRecord:
+    """Everything the registry knows about one name, read without touching processes.
+
+    ``error`` is set (and ``status`` is ``"error"``) when the entry's files could not be
+    read; ``config``/``state`` then hold whatever could be read.
+    """
+
+    name: str
+    directory: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+    health: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return ERROR_STATUS
+        status = self.state.get("status")
+        return status if isinstance(status, str) and status in STATUSES else ERROR_STATUS
+
+
+class Registry:
+    """A registry directory: paths, the registry id, locks and tolerant reads."""
+
+    def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
+        self.home = Path(home).expanduser() if home is not None else default_home()
+        self.processes_dir = self.home / "processes"
+        self.locks_dir = self.home / "locks"
+        self._id: str | None = None
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def ensure(self) -> Registry:
+        """Create the registry (mode 0700) if needed; safe to call concurrently."""
+        for d in (self.home, self.processes_dir, self.locks_dir):
+            try:
+                d.mkdir(mode=0o700, parents=True)
+            except FileExistsError:
+                if not d.is_dir():
+                    raise RegistryError(f"{d} exists and is not a directory") from None
+        meta = self.home / "registry.json"
+        if not meta.exists():
+            with self._raw_lock(self.locks_dir / ".registry.lock", timeout=10):
+                if not meta.exists():
+                    atomic_write_json(
+                        meta,
+                        {"schema": SCHEMA_VERSION, "id": str(uuid.uuid4()), "created_at": time.time()},
+                    )
+        return self
+
+    @property
+    def id(self) -> str:
+        """The registry's uuid: how a cell output names the registry it belongs to."""
+        if self._id is None:
+            self.ensure()
+            meta = self.home / "registry.json"
+            try:
+                rid = read_json(meta).get("id")
+            except RegistryFileError as e:
+                raise RegistryError(f"registry metadata is damaged: {e}") from None
+            if not isinstance(rid, str):
+                raise RegistryError(f"{meta} has no registry id")
+            self._id = rid
+        return self._id
+
+    def process_dir(self, name: str) -> Path:
+        """The directory of ``name``; the name is validated so it cannot escape the registry."""
+        return self.processes_dir / validate_name(name)
+
+    def names(self) -> list[str]:
+        """Names of every entry (valid directory names only), sorted."""
+        try:
+            entries = os.scandir(self.processes_dir)
+        except FileNotFoundError:
+            return []
+        with entries:
+            out = []
+            for e in entries:
+                try:
+                    validate_name(e.name)
+                except InvalidNameError:
+                    continue
+                if e.is_dir(follow_symlinks=False):
+                    out.append(e.name)
+        return sorted(out)
+
+    def exists(self, name: str) -> bool:
+        return self.process_dir(name).is_dir()
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def record(self, name: str) -> ProcessRecord:
+        """Read one entry; a damaged file yields a record with ``error`` set, never raises."""
+        d = self.process_dir(name)
+        rec = ProcessRecord(name=name, directory=d)
+        problems = []
+        for attr, fname in (("config", "config.json"), ("state", "state.json")):
+            try:
+                setattr(rec, attr, read_json(d / fname))
+            except RegistryFileError as e:
+                problems.append(f"{fname} {e.reason}")
+        try:
+            rec.health = read_json(d / "health.json")
+        except RegistryFileError as e:
+            if e.reason != "file is missing":
+                problems.append(f"health.json {e.reason}")
+        if rec.state and rec.state.get("status") not in STATUSES:
+            problems.append(f"state.json has an unknown status {rec.state.get('status')!r}")
+        if problems:
+            rec.error = "; ".join(problems)
+        return rec
+
+    def records(self) -> list[ProcessRecord]:
+        return [self.record(n) for n in self.names()]
+
+    # -- locking --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, name: str, timeout: float = 30.0) -> Iterator[None]:
+        """Hold the per-name lock (an flock, so it is released if the holder dies)."""
+        validate_name(name)
+        self.ensure()
+        with self._raw_lock(self.locks_dir / f"{name}.lock", timeout):
+            yield
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _raw_lock(path: Path, timeout: float) -> Iterator[None]:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + timeout
+            delay = 0.001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as e:
+                    if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(
+                            f"timed out after {timeout:g}s waiting for {path.name}"
+                        ) from None
+                    # Lock contention is short (a start takes milliseconds); poll with a
+                    # small capped backoff rather than blocking uninterruptibly.
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock

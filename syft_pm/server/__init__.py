@@ -1,0 +1,1 @@
+"""The Jupyter server extension: REST + websocket over the shared registry and watcher."""
