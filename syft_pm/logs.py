@@ -1,0 +1,679 @@
+"""Log files: the supervisor's writer (timestamps, rotation) and everyone's reader.
+
+Format: every line starts with a fixed-width UTC timestamp and a space,
+``2024-05-01T12:00:00.123Z hello``, so each line's time is known without a side index.
+The writer stamps a whole chunk at once (one ``bytes.replace`` per ``os.read``), never
+loops over lines in Python: that is what keeps logging overhead small under a flood.
+
+Rotation: ``stdout.log`` -> ``stdout.log.1`` -> ... -> ``stdout.log.<backups>``, only
+ever at a line boundary, by renames (a rename keeps the inode, which is how a reader's
+cursor survives rotation). The supervisor is the only writer, so nothing is lost.
+
+Readers never read a whole file to show a few lines (the earlier package did, every
+second): :meth:`LogStream.tail` reads backwards in blocks, :meth:`LogStream.read_since`
+costs one ``os.stat`` when nothing changed, and a flood is coalesced to the last
+``max_lines`` lines with a count of the skipped ones.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, overload
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_BACKUPS = 5
+PREFIX_LEN = 25  # "YYYY-MM-DDTHH:MM:SS.mmmZ "
+_MAX_BLOCK = 1 << 20
+
+
+def validate_logs_config(logs: Any) -> dict[str, int]:
+    """Normalise ``logs={"max_bytes": ..., "backups": ...}``; raise ValueError if wrong."""
+    if logs is None:
+        logs = {}
+    if not isinstance(logs, dict):
+        raise ValueError(
+            f"logs must be a dict like {{'max_bytes': 10485760, 'backups': 5}}, not {logs!r}"
+        )
+    unknown = set(logs) - {"max_bytes", "backups"}
+    if unknown:
+        raise ValueError(f"logs: unknown key(s) {sorted(unknown)}; allowed: 'max_bytes', 'backups'")
+    max_bytes = logs.get("max_bytes", DEFAULT_MAX_BYTES)
+    backups = logs.get("backups", DEFAULT_BACKUPS)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1024:
+        raise ValueError(f"logs: 'max_bytes' must be an integer >= 1024, not {max_bytes!r}")
+    if isinstance(backups, bool) or not isinstance(backups, int) or not 0 <= backups <= 1000:
+        raise ValueError(f"logs: 'backups' must be an integer between 0 and 1000, not {backups!r}")
+    return {"max_bytes": max_bytes, "backups": backups}
+
+
+# ---------------------------------------------------------------------------------------
+# writer (the supervisor)
+
+
+class LogWriter:
+    """Appends stamped chunks to ``path`` and rotates it; the only writer of its file."""
+
+    def __init__(
+        self, path: str, max_bytes: int = DEFAULT_MAX_BYTES, backups: int = DEFAULT_BACKUPS
+    ):
+        self.path = path
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self._sec = -1
+        self._sec_text = b""
+        self._fd = -1
+        self._size = 0
+        self._line_start = True  # the next byte of the child's output starts a line
+        self._ends_line = True  # the file ends at a line boundary
+        self._open()
+        if self._size and os.pread(self._fd, 1, self._size - 1) != b"\n":
+            # A previous writer died mid-line: finish that line so ours start clean.
+            self._write_raw(b"\n")
+
+    def _open(self) -> None:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        self._size = os.fstat(self._fd).st_size
+
+    def _prefix(self, now: float) -> bytes:
+        sec = int(now)
+        if sec != self._sec:
+            self._sec = sec
+            self._sec_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)).encode()
+        ms = min(int((now - sec) * 1000), 999)
+        return b"%s.%03dZ " % (self._sec_text, ms)
+
+    def write(self, data: bytes, now: float | None = None) -> None:
+        """Stamp ``data`` (any chunk of the child's output) and append it."""
+        if not data:
+            return
+        prefix = self._prefix(time.time() if now is None else now)
+        ends_line = data.endswith(b"\n")
+        body = data[:-1] if ends_line else data
+        out = body.replace(b"\n", b"\n" + prefix)
+        if self._line_start:
+            out = prefix + out
+        if ends_line:
+            out += b"\n"
+        self._line_start = ends_line
+        self._append(out)
+
+    def _append(self, out: bytes) -> None:
+        # Rotate only at line boundaries: cut ``out`` after the last newline that still
+        # fits; a single line longer than max_bytes is kept whole.
+        at_line_start = self._ends_line
+        while out:
+            room = self.max_bytes - self._size
+            if len(out) <= room:
+                self._write_raw(out)
+                return
+            cut = out.rfind(b"\n", 0, max(room, 0))
+            if cut < 0 and self._size and at_line_start:
+                self._rotate()
+                at_line_start = True
+                continue
+            if cut < 0:
+                cut = out.find(b"\n")
+                if cut < 0:
+                    self._write_raw(out)
+                    return
+            self._write_raw(out[: cut + 1])
+            out = out[cut + 1 :]
+            self._rotate()
+            at_line_start = True
+
+    def _write_raw(self, out: bytes) -> None:
+        view = memoryview(out)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        self._size += len(out)
+        self._ends_line = out.endswith(b"\n")
+
+    def _rotate(self) -> None:
+        os.close(self._fd)
+        path = Path(self.path)
+        if self.backups == 0:
+            path.unlink()
+        else:
+            for i in range(self.backups - 1, 0, -1):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(f"{self.path}.{i}").replace(f"{self.path}.{i + 1}")
+            path.replace(f"{self.path}.1")
+        self._open()
+        self._ends_line = True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+# ---------------------------------------------------------------------------------------
+# reader
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line: ``t`` is its epoch time (None if it carries no valid stamp)."""
+
+    t: float | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "text": self.text}
+
+
+class ReadResult(NamedTuple):
+    """What :meth:`LogStream.read_since` returns; unpacks as ``lines, cursor, skipped``.
+
+    ``cursor`` may carry ``"reset": "truncated"`` (the file was truncated; reading
+    restarted at its start) or ``"reset": "lost"`` (the cursor's file was rotated away;
+    reading restarted at the oldest retained line). :attr:`reset` exposes it.
+    """
+
+    lines: list[LogLine]
+    cursor: dict[str, Any]
+    skipped: int
+
+    @property
+    def reset(self) -> str | None:
+        r = self.cursor.get("reset")
+        return r if isinstance(r, str) else None
+
+
+_epoch_cache: dict[bytes, int] = {}
+
+
+def _stamp_epoch(raw: bytes) -> float | None:
+    """Epoch seconds of a ``YYYY-MM-DDTHH:MM:SS.mmmZ`` prefix, None if it isn't one."""
+    if (
+        len(raw) < PREFIX_LEN
+        or raw[24] != 0x20
+        or raw[23] != 0x5A
+        or raw[19] != 0x2E
+        or raw[10] != 0x54
+        or raw[4] != 0x2D
+    ):
+        return None
+    key = raw[:19]
+    base = _epoch_cache.get(key)
+    if base is None:
+        try:
+            base = calendar.timegm(
+                (
+                    int(raw[0:4]),
+                    int(raw[5:7]),
+                    int(raw[8:10]),
+                    int(raw[11:13]),
+                    int(raw[14:16]),
+                    int(raw[17:19]),
+                )
+            )
+        except ValueError:
+            return None
+        if len(_epoch_cache) > 8192:
+            _epoch_cache.clear()
+        _epoch_cache[key] = base
+    ms = raw[20:23]
+    if not ms.isdigit():
+        return None
+    return base + int(ms) / 1000
+
+
+def parse_line(raw: bytes) -> LogLine:
+    """Split a raw stored line into its time and its text (utf-8, errors replaced)."""
+    t = _stamp_epoch(raw)
+    body = raw[PREFIX_LEN:] if t is not None else raw
+    return LogLine(t, body.decode("utf-8", "replace"))
+
+
+def _rchunks(fd: int, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """Walk ``[start, end)`` backwards in blocks of whole lines: ``(offset, b"l1\\nl2")``.
+
+    A final newline at ``end`` does not make an empty last line; blocks grow from 8 KiB
+    so that ``tail(20)`` costs one small read whatever the file size.
+    """
+    pos = end
+    carry = b""
+    first = True
+    block = 8192
+    while pos > start:
+        n = min(block, pos - start)
+        block = min(block * 2, _MAX_BLOCK)
+        pos -= n
+        data = os.pread(fd, n, pos)
+        if first:
+            first = False
+            if data.endswith(b"\n"):
+                data = data[:-1]
+        data += carry
+        if pos > start:
+            i = data.find(b"\n")
+            if i < 0:
+                carry = data
+                continue
+            carry = data[:i]
+            yield pos + i + 1, data[i + 1 :]
+        else:
+            carry = b""
+            yield pos, data
+
+
+def _last_newline_end(fd: int, start: int, end: int) -> int:
+    """Offset just after the last newline in ``[start, end)``, or ``start`` if none."""
+    pos = end
+    while pos > start:
+        n = min(65536, pos - start)
+        pos -= n
+        i = os.pread(fd, n, pos).rfind(b"\n")
+        if i >= 0:
+            return pos + i + 1
+    return start
+
+
+def _count_newlines(fd: int, start: int, end: int) -> int:
+    count = 0
+    pos = start
+    while pos < end:
+        data = os.pread(fd, min(_MAX_BLOCK, end - pos), pos)
+        if not data:
+            break
+        count += data.count(b"\n")
+        pos += len(data)
+    return count
+
+
+def _parse_cursor(cursor: Any) -> tuple[int, int]:
+    if (
+        isinstance(cursor, dict)
+        and isinstance(cursor.get("ino"), int)
+        and isinstance(cursor.get("off"), int)
+        and cursor["off"] >= 0
+    ):
+        return cursor["ino"], cursor["off"]
+    raise ValueError(f"invalid log cursor {cursor!r}: expected {{'ino': int, 'off': int}} or None")
+
+
+class _File(NamedTuple):
+    fd: int
+    ino: int
+    size: int
+
+
+class LogStream:
+    """Reader of one stream (stdout or stderr) of a process, across rotated files.
+
+    ``finished`` (given by the handle) tells :meth:`follow` when the process is over.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        backups: int = DEFAULT_BACKUPS,
+        finished: Callable[[], bool] | None = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.backups = backups
+        self._finished = finished
+
+    def __repr__(self) -> str:
+        return f"LogStream({self.path!r})"
+
+    # -- files -----------------------------------------------------------------------
+
+    def paths(self) -> list[str]:
+        """The existing files, newest first (the live file, then .1, .2, ...)."""
+        cands = [self.path] + [f"{self.path}.{i}" for i in range(1, self.backups + 1)]
+        return [p for p in cands if Path(p).exists()]
+
+    def _chain(self, opened: list[int]) -> Iterator[_File]:
+        """Open the files newest first, lazily; duplicates (a rotation mid-walk) skipped.
+
+        Every fd is appended to ``opened`` so the caller closes them all.
+        """
+        seen: set[int] = set()
+        for i in range(self.backups + 1):
+            path = self.path if i == 0 else f"{self.path}.{i}"
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            opened.append(fd)
+            st = os.fstat(fd)
+            if st.st_ino in seen:
+                continue
+            seen.add(st.st_ino)
+            yield _File(fd, st.st_ino, st.st_size)
+
+    # -- tail ------------------------------------------------------------------------
+
+    @overload
+    def tail(self, n: int = 20, *, timestamps: Literal[False] = False) -> list[str]: ...
+    @overload
+    def tail(self, n: int = 20, *, timestamps: Literal[True]) -> list[tuple[float | None, str]]: ...
+
+    def tail(
+        self, n: int = 20, *, timestamps: bool = False
+    ) -> list[str] | list[tuple[float | None, str]]:
+        """The last ``n`` lines, oldest first; reads backwards, so cost grows with ``n`` only.
+
+        Continues into rotated files when the live one has fewer than ``n`` lines. A final
+        line still being written (no newline yet) is included.
+        """
+        raw = self._last_raw(n)
+        parsed = [parse_line(r) for r in raw]
+        if timestamps:
+            return [(p.t, p.text) for p in parsed]
+        return [p.text for p in parsed]
+
+    def _last_raw(self, n: int) -> list[bytes]:
+        if n <= 0:
+            return []
+        out: list[bytes] = []  # newest first
+        opened: list[int] = []
+        try:
+            for f in self._chain(opened):
+                for _, chunk in _rchunks(f.fd, 0, f.size):
+                    parts = chunk.split(b"\n")
+                    need = n - len(out)
+                    out.extend(reversed(parts[-need:]))
+                    if len(out) >= n:
+                        break
+                if len(out) >= n:
+                    break
+        finally:
+            for fd in opened:
+                os.close(fd)
+        out.reverse()
+        return out
+
+    # -- cursors ---------------------------------------------------------------------
+
+    def read_since(
+        self,
+        cursor: dict[str, Any] | None,
+        *,
+        max_lines: int | None = 1000,
+        max_bytes: int | None = 1 << 20,
+    ) -> ReadResult:
+        """Complete lines written after ``cursor``: ``(lines, new_cursor, skipped_lines)``.
+
+        ``cursor`` is ``{"ino": int, "off": int}`` from a previous call, or None for "from
+        the end, now" (returns no lines, only a cursor). When more than ``max_lines``
+        lines (or ``max_bytes`` bytes) are pending, the LAST ones are returned and the
+        others are counted in ``skipped_lines``: a flood is coalesced, never queued.
+        Survives rotation (the old inode is found among the backups and finished first)
+        and truncation (``new_cursor["reset"] == "truncated"``). When nothing changed this
+        costs one ``os.stat``.
+        """
+        try:
+            st = os.stat(self.path)  # noqa: PTH116 - the hot path: one syscall, no Path
+        except FileNotFoundError:
+            return ReadResult([], dict(cursor) if cursor is not None else {"ino": 0, "off": 0}, 0)
+        if cursor is None:
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                fst = os.fstat(fd)
+                return ReadResult(
+                    [], {"ino": fst.st_ino, "off": _last_newline_end(fd, 0, fst.st_size)}, 0
+                )
+            finally:
+                os.close(fd)
+        ino, off = _parse_cursor(cursor)
+        if st.st_ino == ino and st.st_size == off:
+            return ReadResult([], cursor, 0)
+        opened: list[int] = []
+        try:
+            segs, reset = self._segments(ino, off, opened)
+            return self._collect(segs, reset, max_lines, max_bytes)
+        finally:
+            for fd in opened:
+                os.close(fd)
+
+    def _segments(
+        self, ino: int, off: int, opened: list[int]
+    ) -> tuple[list[tuple[_File, int]], str | None]:
+        """Unread ranges as ``(file, start)`` oldest first (each runs to ``file.size``)."""
+        chain: list[_File] = []
+        for f in self._chain(opened):
+            chain.append(f)
+            if f.ino == ino:
+                break
+        else:
+            # Not found: the file was rotated out (or never existed: ino 0 = from the start).
+            chain.reverse()
+            return [(f, 0) for f in chain], (None if ino == 0 else "lost")
+        chain.reverse()
+        head, rest = chain[0], chain[1:]
+        if off > head.size:
+            if rest:  # a rotated file never shrinks; treat as lost rather than guess
+                return [(head, 0)] + [(f, 0) for f in rest], "lost"
+            return [(head, 0)], "truncated"
+        return [(head, off)] + [(f, 0) for f in rest], None
+
+    def _collect(
+        self,
+        segs: list[tuple[_File, int]],
+        reset: str | None,
+        max_lines: int | None,
+        max_bytes: int | None,
+    ) -> ReadResult:
+        newest, newest_start = segs[-1]
+        end = _last_newline_end(newest.fd, newest_start, newest.size)
+        cursor: dict[str, Any] = {"ino": newest.ino, "off": end}
+        if reset:
+            cursor["reset"] = reset
+        limit_lines = max_lines if max_lines is not None else 1 << 62
+        limit_bytes = max_bytes if max_bytes is not None else 1 << 62
+        got: list[bytes] = []  # newest first
+        nbytes = 0
+        full = False
+        # Where the earliest returned line starts: (segment index, offset).
+        boundary = (len(segs) - 1, end)
+        ranges = [(f, s, f.size) for f, s in segs[:-1]] + [(newest, newest_start, end)]
+        for idx in range(len(ranges) - 1, -1, -1):
+            f, start, stop = ranges[idx]
+            boundary = (idx, stop)
+            for off, chunk in _rchunks(f.fd, start, stop):
+                parts = chunk.split(b"\n")
+                pos = off + len(chunk) + 1
+                for raw in reversed(parts):
+                    pos -= len(raw) + 1
+                    if len(got) >= limit_lines or (got and nbytes + len(raw) + 1 > limit_bytes):
+                        full = True
+                        break
+                    got.append(raw if len(raw) < limit_bytes else raw[:limit_bytes])
+                    nbytes += len(raw) + 1
+                    boundary = (idx, pos)
+                if full:
+                    break
+            if full:
+                break
+            boundary = (idx, start)
+        skipped = 0
+        if full:
+            bidx, boff = boundary
+            for idx in range(bidx + 1):
+                f, start, stop = ranges[idx]
+                skipped += _count_newlines(f.fd, start, boff if idx == bidx else stop)
+        got.reverse()
+        return ReadResult([parse_line(r) for r in got], cursor, skipped)
+
+    def lines_before(
+        self, cursor: dict[str, Any] | None, n: int = 100
+    ) -> tuple[list[LogLine], dict[str, Any] | None]:
+        """Up to ``n`` complete lines before ``cursor`` (oldest first), for paging back.
+
+        Returns ``(lines, cursor_of_the_first_line)``; the second item is None once the
+        oldest retained line has been returned. ``cursor=None`` means the end, now.
+        """
+        opened: list[int] = []
+        try:
+            chain = list(self._chain(opened))
+            if not chain:
+                return [], None
+            if cursor is None:
+                idx, off = 0, _last_newline_end(chain[0].fd, 0, chain[0].size)
+            else:
+                ino, off = _parse_cursor(cursor)
+                idx = next((i for i, f in enumerate(chain) if f.ino == ino), -1)
+                if idx < 0:
+                    return [], None
+                off = min(off, chain[idx].size)
+            got: list[tuple[int, int, bytes]] = []  # (ino, offset, raw), newest first
+            for i in range(idx, len(chain)):
+                f = chain[i]
+                for coff, chunk in _rchunks(f.fd, 0, off if i == idx else f.size):
+                    parts = chunk.split(b"\n")
+                    pos = coff + len(chunk) + 1
+                    for raw in reversed(parts):
+                        pos -= len(raw) + 1
+                        got.append((f.ino, pos, raw))
+                    if len(got) > n:
+                        break
+                if len(got) > n:
+                    break
+        finally:
+            for fd in opened:
+                os.close(fd)
+        more = len(got) > n
+        got = got[:n]
+        got.reverse()
+        lines = [parse_line(raw) for _, _, raw in got]
+        if not more or not got:
+            return lines, None
+        return lines, {"ino": got[0][0], "off": got[0][1]}
+
+    # -- search ----------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 100) -> list[LogLine]:
+        """Lines containing ``text`` (plain text, case-insensitive), newest first.
+
+        Blocks without a match are skipped without splitting them into lines, so a
+        search over all rotated files stays fast.
+        """
+        if not text or limit <= 0:
+            return []
+        ascii_needle = text.isascii()
+        needle_b = text.lower().encode()
+        needle_s = text.casefold()
+        found: list[LogLine] = []
+        opened: list[int] = []
+        try:
+            for f in self._chain(opened):
+                for _, chunk in _rchunks(f.fd, 0, f.size):
+                    if ascii_needle and needle_b not in chunk.lower():
+                        continue
+                    for raw in reversed(chunk.split(b"\n")):
+                        if ascii_needle:
+                            body = raw[PREFIX_LEN:] if _stamp_epoch(raw) is not None else raw
+                            if needle_b not in body.lower():
+                                continue
+                            line = parse_line(raw)
+                        else:
+                            line = parse_line(raw)
+                            if needle_s not in line.text.casefold():
+                                continue
+                        found.append(line)
+                        if len(found) >= limit:
+                            return found
+        finally:
+            for fd in opened:
+                os.close(fd)
+        return found
+
+    # -- follow ----------------------------------------------------------------------
+
+    @overload
+    def follow(
+        self,
+        *,
+        lines: int = 0,
+        timestamps: Literal[False] = False,
+        stop_when_exited: bool = True,
+        timeout: float | None = None,
+        poll_interval: float = 0.1,
+    ) -> Iterator[str]: ...
+    @overload
+    def follow(
+        self,
+        *,
+        lines: int = 0,
+        timestamps: Literal[True],
+        stop_when_exited: bool = True,
+        timeout: float | None = None,
+        poll_interval: float = 0.1,
+    ) -> Iterator[tuple[float | None, str]]: ...
+
+    def follow(
+        self,
+        *,
+        lines: int = 0,
+        timestamps: bool = False,
+        stop_when_exited: bool = True,
+        timeout: float | None = None,
+        poll_interval: float = 0.1,
+    ) -> Iterator[str] | Iterator[tuple[float | None, str]]:
+        """Yield lines as they are written (after the last ``lines`` existing ones).
+
+        Stops once the process has finished and everything it wrote was yielded
+        (``stop_when_exited``), or after ``timeout`` seconds; otherwise runs until the
+        caller stops iterating. Rotation is handled through the cursor.
+        """
+        # The starting point is fixed now, not at the first next(): lines written between
+        # this call and the first iteration are not missed.
+        start = self.read_since(None).cursor
+        gen = self._follow(start, lines, stop_when_exited, timeout, poll_interval)
+        if timestamps:
+            return ((ln.t, ln.text) for ln in gen)
+        return (ln.text for ln in gen)
+
+    def _follow(
+        self,
+        cursor: dict[str, Any],
+        lines: int,
+        stop_when_exited: bool,
+        timeout: float | None,
+        poll: float,
+    ) -> Iterator[LogLine]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if lines > 0:
+            yield from self.lines_before(cursor, lines)[0]
+        while True:
+            res = self.read_since(cursor, max_lines=None, max_bytes=None)
+            cursor = res.cursor
+            yield from res.lines
+            if res.lines:
+                continue
+            if stop_when_exited and self._finished is not None and self._finished():
+                # The supervisor writes every log byte before it records the end, so one
+                # more read gets the rest, plus a last line that had no newline.
+                res = self.read_since(cursor, max_lines=None, max_bytes=None)
+                yield from res.lines
+                partial = self._partial_after(res.cursor)
+                if partial is not None:
+                    yield partial
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            time.sleep(poll)
+
+    def _partial_after(self, cursor: dict[str, Any]) -> LogLine | None:
+        try:
+            with open(self.path, "rb") as f:
+                if os.fstat(f.fileno()).st_ino != cursor.get("ino"):
+                    return None
+                f.seek(int(cursor.get("off", 0)))
+                rest = f.read(_MAX_BLOCK)
+        except OSError:
+            return None
+        return parse_line(rest) if rest else None
