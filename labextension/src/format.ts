@@ -1,0 +1,111 @@
+/**
+ * Pure formatting helpers shared by the sidebar and the cell renderer.
+ */
+import { DisplayStatus, isProcessStatus, UNKNOWN_STATUS } from './types';
+
+/**
+ * What the views print for a missing or meaningless value.
+ */
+export const PLACEHOLDER = '\u2014';
+
+/**
+ * Format a duration in seconds with its two most significant units,
+ * e.g. `45s`, `3m 07s`, `2h 05m`, `4d 3h`.
+ */
+export function formatUptime(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) {
+    return PLACEHOLDER;
+  }
+  if (seconds < 0) {
+    return PLACEHOLDER;
+  }
+  const total = Math.floor(seconds);
+  const days = Math.floor(total / 86400);
+  const hours = Math.floor((total % 86400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const secs = total % 60;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (days > 0) {
+    return `${days}d ${hours}h`;
+  }
+  if (hours > 0) {
+    return `${hours}h ${pad(minutes)}m`;
+  }
+  if (minutes > 0) {
+    return `${minutes}m ${pad(secs)}s`;
+  }
+  return `${secs}s`;
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/**
+ * Format a byte count with binary units: `512 B`, `1.5 KiB`, `12 MiB`.
+ *
+ * One decimal below 10 units, none above; never `1024 KiB` (rolls over).
+ */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n) || n < 0) {
+    return PLACEHOLDER;
+  }
+  if (n < 1024) {
+    return `${Math.round(n)} B`;
+  }
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  let text = value < 10 ? value.toFixed(1) : String(Math.round(value));
+  if (text === '1024' && unit < BYTE_UNITS.length - 1) {
+    text = '1.0';
+    unit += 1;
+  }
+  return `${text} ${BYTE_UNITS[unit]}`;
+}
+
+/**
+ * How a status is coloured: ok (green), warn (amber), error (red),
+ * neutral (finished on purpose) or unknown (no live state yet).
+ */
+export type StatusTone = 'ok' | 'warn' | 'error' | 'neutral' | 'unknown';
+
+/**
+ * The tone of a status. Anything unrecognised is `unknown`, so a newer
+ * server can add statuses without breaking an older frontend.
+ */
+export function statusTone(status: string | null | undefined): StatusTone {
+  if (!isProcessStatus(status)) {
+    return 'unknown';
+  }
+  switch (status) {
+    case 'running':
+      return 'ok';
+    case 'starting':
+    case 'unhealthy':
+    case 'stopping':
+      return 'warn';
+    case 'failed':
+      return 'error';
+    case 'stopped':
+    case 'exited':
+      return 'neutral';
+  }
+}
+
+/**
+ * The CSS class that colours a status badge, e.g. `syft-pm-tone-ok`.
+ */
+export function statusClass(status: string | null | undefined): string {
+  return `syft-pm-tone-${statusTone(status)}`;
+}
+
+/**
+ * The status as shown to the user: a known status, or `unknown`.
+ */
+export function displayStatus(
+  status: string | null | undefined
+): DisplayStatus {
+  return isProcessStatus(status) ? status : UNKNOWN_STATUS;
+}
