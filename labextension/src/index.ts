@@ -1,0 +1,104 @@
+/**
+ * The syft_pm JupyterLab extension.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { processIcon } from './icons';
+import { rendererFactory } from './renderer';
+import { normalizeSettings } from './settings';
+import { ProcessSidebar, SIDEBAR_ID } from './sidebar';
+
+/**
+ * The id of the main plugin (also the id of its settings).
+ */
+export const PLUGIN_ID = 'syft-pm:plugin';
+
+/**
+ * The command ids.
+ */
+export namespace CommandIDs {
+  export const openSidebar = 'syft-pm:open-sidebar';
+}
+
+/**
+ * The rank of the sidebar in the left area.
+ */
+const SIDEBAR_RANK = 200;
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description:
+    'The syft_pm process manager: the Processes sidebar and the inline process output.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [
+    ILayoutRestorer,
+    ISettingRegistry,
+    ICommandPalette,
+    INotebookTracker
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    // Not used yet: the cell renderer will reach its kernel through it.
+    notebooks: INotebookTracker | null
+  ): void => {
+    // The renderer goes in first, so outputs of notebooks opened while the
+    // rest of the extension starts render with it. Later the notebook
+    // tracker lets it reach the kernel of its cell.
+    rendermime.addFactory(rendererFactory, rendererFactory.defaultRank);
+
+    const sidebar = new ProcessSidebar();
+    sidebar.title.icon = processIcon;
+    app.shell.add(sidebar, 'left', { rank: SIDEBAR_RANK });
+    if (restorer) {
+      restorer.add(sidebar, SIDEBAR_ID);
+    }
+
+    app.commands.addCommand(CommandIDs.openSidebar, {
+      label: 'Show Process Manager',
+      caption: 'Show the Processes sidebar',
+      icon: args => (args.isPalette ? undefined : processIcon),
+      execute: () => {
+        app.shell.activateById(sidebar.id);
+      }
+    });
+    if (palette) {
+      palette.addItem({
+        command: CommandIDs.openSidebar,
+        category: 'Process Manager'
+      });
+    }
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const apply = (): void => {
+            sidebar.updateSettings(normalizeSettings(settings.composite));
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => {
+          console.error(
+            `syft-pm: could not load the settings of ${PLUGIN_ID}`,
+            reason
+          );
+        });
+    }
+  }
+};
+
+export default [plugin];
