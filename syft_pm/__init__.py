@@ -8,14 +8,34 @@ and load lazily.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._version import __version__
-from .handle import ProcessHandle
-from .health import report_health
-from .manager import ProcessManager, get, list, run, run_function  # noqa: A004
-from .names import InvalidNameError
-from .registry import Registry
+
+# Exports load on first use (PEP 562): every managed process has a supervisor started
+# with ``python -m syft_pm.supervisor``, which imports this package first, and run()
+# must return within 100 ms. ``TYPE_CHECKING = False`` (not typing's) for the same
+# reason: importing typing alone costs milliseconds; mypy treats the name specially.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import builtins
+    from typing import Any
+
+    from .handle import ProcessHandle
+    from .health import report_health
+    from .manager import ProcessManager, get, list, run, run_function
+    from .names import InvalidNameError
+    from .registry import Registry
+
+_EXPORTS = {
+    "InvalidNameError": "names",
+    "ProcessHandle": "handle",
+    "ProcessManager": "manager",
+    "Registry": "registry",
+    "get": "manager",
+    "list": "manager",
+    "report_health": "health",
+    "run": "manager",
+    "run_function": "manager",
+}
 
 __all__ = [
     "InvalidNameError",
@@ -31,13 +51,28 @@ __all__ = [
 ]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'syft_pm' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> builtins.list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+def _jupyter_server_extension_points() -> builtins.list[dict[str, Any]]:
     from .server.app import SyftPmExtension
 
     return [{"module": "syft_pm", "app": SyftPmExtension}]
 
 
-def _jupyter_labextension_paths() -> list[dict[str, str]]:
+def _jupyter_labextension_paths() -> builtins.list[dict[str, str]]:
     return [{"src": "labextension", "dest": "syft-pm"}]
 
 

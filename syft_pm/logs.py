@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -295,12 +296,22 @@ def _count_newlines(fd: int, start: int, end: int) -> int:
 def _parse_cursor(cursor: Any) -> tuple[int, int]:
     if (
         isinstance(cursor, dict)
-        and isinstance(cursor.get("ino"), int)
+        and isinstance(cursor.get("ino"), (int, type(None)))
         and isinstance(cursor.get("off"), int)
         and cursor["off"] >= 0
     ):
-        return cursor["ino"], cursor["off"]
+        # ino None/0: "from the start of the oldest retained file" (a file not seen yet).
+        return cursor["ino"] or 0, cursor["off"]
     raise ValueError(f"invalid log cursor {cursor!r}: expected {{'ino': int, 'off': int}} or None")
+
+
+def _configured_backups(log_path: str) -> int:
+    try:
+        with open(Path(log_path).parent / "config.json", "rb") as f:
+            n = (json.load(f).get("logs") or {}).get("backups", DEFAULT_BACKUPS)
+    except (OSError, ValueError, AttributeError):
+        return DEFAULT_BACKUPS
+    return n if isinstance(n, int) and n >= 0 else DEFAULT_BACKUPS
 
 
 class _File(NamedTuple):
@@ -312,17 +323,26 @@ class _File(NamedTuple):
 class LogStream:
     """Reader of one stream (stdout or stderr) of a process, across rotated files.
 
-    ``finished`` (given by the handle) tells :meth:`follow` when the process is over.
+    ``LogStream("/path/stdout.log")`` or ``LogStream(process_dir, "stdout")``.
+    ``backups`` defaults to the process's ``logs.backups`` (from its config.json when
+    it can be read, else 5). ``finished`` (given by the handle) tells :meth:`follow`
+    when the process is over.
     """
 
     def __init__(
         self,
         path: str | os.PathLike[str],
-        backups: int = DEFAULT_BACKUPS,
+        stream: str | None = None,
+        *,
+        backups: int | None = None,
         finished: Callable[[], bool] | None = None,
     ) -> None:
+        if stream is not None:
+            if stream not in ("stdout", "stderr"):
+                raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}")
+            path = Path(path) / f"{stream}.log"
         self.path = os.fspath(path)
-        self.backups = backups
+        self.backups = _configured_backups(self.path) if backups is None else backups
         self._finished = finished
 
     def __repr__(self) -> str:

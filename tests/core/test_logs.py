@@ -223,7 +223,12 @@ def test_search_newest_first_case_insensitive(tmp_path: Path) -> None:
     w.close()
     s = LogStream(p, backups=50)
     hits = s.search("error")
-    assert [h.text for h in hits] == ["ERROR at 1500", "ERROR at 1000", "ERROR at 500", "ERROR at 0"]
+    assert [h.text for h in hits] == [
+        "ERROR at 1500",
+        "ERROR at 1000",
+        "ERROR at 500",
+        "ERROR at 0",
+    ]
     assert [h.text for h in s.search("error", limit=2)] == ["ERROR at 1500", "ERROR at 1000"]
     assert [h.text for h in s.search("ünï")] == ["Grüße Ünïcode"]
     assert s.search("Z ") == []  # never matches inside the timestamp prefix

@@ -1,0 +1,765 @@
+"""ProcessManager: validate, start (exactly once per name), stop, reconcile.
+
+Every operation that changes an entry holds the registry's per-name lock, so eight
+``run("web", ...)`` calls from threads, kernels or shells start one process. Reads take
+no lock; they only take it to *repair* an entry whose supervisor is verifiably dead
+(pid gone, or alive with another create time): its leftovers, found by the run id in
+their environment, are terminated and the record says ``failed``.
+
+Validation happens before anything is created: a bad name, command, cwd, executable,
+restart policy, TTL, health spec, labels or logs config raises :class:`SpecError` (or
+:class:`~syft_pm.names.InvalidNameError`) and leaves the registry untouched.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import json
+import os
+import select
+import shlex
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import procutil, provenance
+from .handle import ProcessHandle
+from .health import validate_health
+from .logs import validate_logs_config
+from .names import validate_name
+from .registry import (
+    ACTIVE_STATUSES,
+    SCHEMA_VERSION,
+    LockTimeout,
+    ProcessRecord,
+    Registry,
+    atomic_write_json,
+    default_home,
+)
+
+if TYPE_CHECKING:
+    import psutil
+
+RESTART_POLICIES = ("no", "on-failure", "always")
+IF_EXISTS = ("reuse", "replace", "error")
+DEFAULT_BACKOFF = {"initial": 1.0, "factor": 2.0, "max": 30.0, "reset_after": 10.0}
+#: What makes two runs "the same process" for ``if_exists="reuse"`` (not labels/provenance).
+FINGERPRINT_KEYS = (
+    "cmd",
+    "shell",
+    "cwd",
+    "env",
+    "restart",
+    "max_restarts",
+    "backoff",
+    "ttl",
+    "health",
+    "logs",
+    "function_sha256",
+)
+READY_TIMEOUT = 30.0
+#: Reads repair dead entries only if the lock is free soon; a start in progress wins.
+REPAIR_LOCK_TIMEOUT = 0.5
+
+
+class SpecError(ValueError):
+    """A run() argument that cannot work (missing executable, bad cwd, bad policy...)."""
+
+
+class ProcessNotFoundError(KeyError):
+    """No process of that name in the registry."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "process not found"
+
+
+class ProcessExistsError(RuntimeError):
+    """A process of that name is active and ``if_exists`` does not allow reusing it."""
+
+
+class ProcessRunningError(RuntimeError):
+    """remove() of an active process without ``force=True``."""
+
+
+class ProcessStartError(RuntimeError):
+    """The supervisor could not start the command (exec error, supervisor crash)."""
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def _str_dict(value: Any, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise SpecError(f"{what} must be a dict of str to str, not {value!r}")
+    return dict(value)
+
+
+def _number(value: Any, what: str, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= minimum:
+        raise SpecError(f"{what} must be a number > {minimum:g}, not {value!r}")
+    return float(value)
+
+
+def _resolve_executable(cmd0: str, cwd: str, env: dict[str, str]) -> str:
+    if "/" in cmd0:
+        path = str(Path(cwd, cmd0))  # an absolute cmd0 wins over cwd
+        if not Path(path).is_file():
+            raise SpecError(f"executable {cmd0!r} not found (looked for {path})")
+        if not os.access(path, os.X_OK):
+            raise SpecError(f"{path} is not executable (chmod +x?)")
+        return path
+    search = env.get("PATH", os.environ.get("PATH", os.defpath))
+    found = shutil.which(cmd0, path=search)
+    if found is None:
+        raise SpecError(f"executable {cmd0!r} not found on PATH")
+    return found
+
+
+def build_config(
+    name: str,
+    cmd: str | builtins.list[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    shell: bool = False,
+    restart: str = "no",
+    max_restarts: int | None = 10,
+    backoff: dict[str, float] | None = None,
+    ttl: float | None = None,
+    health: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
+    logs: dict[str, int] | None = None,
+    stop_timeout: float = 5.0,
+) -> dict[str, Any]:
+    """Validate everything and return the config.json body (without provenance/run id)."""
+    validate_name(name)
+    if not isinstance(shell, bool):
+        raise SpecError(f"shell must be True or False, not {shell!r}")
+    env_d = _str_dict(env, "env")
+    if shell:
+        if isinstance(cmd, builtins.list) and cmd and all(isinstance(c, str) for c in cmd):
+            cmd = shlex.join(cmd)
+        if not isinstance(cmd, str) or not cmd.strip():
+            raise SpecError("with shell=True, cmd must be a non-empty command line string")
+    elif isinstance(cmd, str):
+        example = shlex.split(cmd)[:3] or ["python", "app.py"]
+        raise SpecError(
+            f"cmd must be a list of arguments like {example!r}; "
+            "pass shell=True to run a shell command line"
+        )
+    elif (
+        not isinstance(cmd, (builtins.list, tuple))
+        or not cmd
+        or not all(isinstance(c, (str, os.PathLike)) for c in cmd)
+    ):
+        raise SpecError(f"cmd must be a non-empty list of strings, not {cmd!r}")
+    else:
+        cmd = [os.fspath(c) for c in cmd]
+    cwd_s = str(Path(cwd).expanduser().resolve()) if cwd is not None else str(Path.cwd())
+    if not Path(cwd_s).exists():
+        raise SpecError(f"cwd {cwd_s} does not exist")
+    if not Path(cwd_s).is_dir():
+        raise SpecError(f"cwd {cwd_s} is not a directory")
+    if shell:
+        _resolve_executable("/bin/sh", cwd_s, env_d)
+    else:
+        _resolve_executable(cmd[0], cwd_s, env_d)
+    if restart not in RESTART_POLICIES:
+        raise SpecError(
+            f"restart must be one of {', '.join(map(repr, RESTART_POLICIES))}, not {restart!r}"
+        )
+    if max_restarts is not None and (
+        isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or max_restarts < 0
+    ):
+        raise SpecError(f"max_restarts must be an integer >= 0 or None, not {max_restarts!r}")
+    bo = dict(DEFAULT_BACKOFF)
+    if backoff is not None:
+        if not isinstance(backoff, dict) or set(backoff) - set(DEFAULT_BACKOFF):
+            raise SpecError(
+                f"backoff must be a dict with keys among {sorted(DEFAULT_BACKOFF)}, not {backoff!r}"
+            )
+        for k, v in backoff.items():
+            bo[k] = (
+                _number(v, f"backoff[{k!r}]")
+                if k != "reset_after"
+                else _number(v, f"backoff[{k!r}]", -1e-9)
+            )
+        if bo["factor"] < 1:
+            raise SpecError(f"backoff['factor'] must be >= 1, not {bo['factor']!r}")
+    ttl_f = None if ttl is None else _number(ttl, "ttl")
+    try:
+        health_d = validate_health(health)
+        logs_d = validate_logs_config(logs)
+    except ValueError as e:
+        raise SpecError(str(e)) from None
+    return {
+        "schema": SCHEMA_VERSION,
+        "name": name,
+        "kind": "command",
+        "cmd": cmd,
+        "shell": shell,
+        "cwd": cwd_s,
+        "env": env_d,
+        "restart": restart,
+        "max_restarts": max_restarts,
+        "backoff": bo,
+        "ttl": ttl_f,
+        "health": health_d,
+        "labels": _str_dict(labels, "labels"),
+        "logs": logs_d,
+        "stop_timeout": _number(stop_timeout, "stop_timeout"),
+        "function_sha256": None,
+    }
+
+
+def fingerprint(config: dict[str, Any]) -> str:
+    body = json.dumps({k: config.get(k) for k in FINGERPRINT_KEYS}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def _pickle_call(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+    """Pickle by reference when the function is importable, else with cloudpickle."""
+    import pickle
+
+    if not callable(func):
+        raise SpecError(f"run_function needs a callable, not {func!r}")
+    module = getattr(func, "__module__", None)
+    qualname = getattr(func, "__qualname__", "")
+    by_reference = module not in (None, "__main__") and "<" not in qualname
+    if by_reference:
+        try:
+            call = pickle.dumps((func, args, kwargs))
+            pickler = "pickle"
+        except (pickle.PicklingError, TypeError, AttributeError):
+            by_reference = False
+    if not by_reference:
+        try:
+            import cloudpickle
+        except ImportError:
+            raise SpecError(
+                f"{qualname or func!r} is defined in a notebook or script (or is a lambda or "
+                "closure), so it needs cloudpickle to run in a new interpreter: "
+                "pip install syft_pm[functions]"
+            ) from None
+        try:
+            call = cloudpickle.dumps((func, args, kwargs))
+        except Exception as e:  # noqa: BLE001 - anything cloudpickle refuses
+            raise SpecError(f"cannot pickle the function or its arguments: {e}") from None
+        pickler = "cloudpickle"
+    return pickle.dumps({"sys_path": [p for p in sys.path if p], "pickler": pickler, "call": call})
+
+
+def _function_name(func: Callable[..., Any]) -> str:
+    raw = getattr(func, "__name__", "") or "function"
+    name = "".join(c if c.isalnum() or c in "._-" else "-" for c in raw).strip("-._")
+    return (name or "function")[:64]
+
+
+# -- the manager ----------------------------------------------------------------------------
+
+
+class ProcessManager:
+    """All processes of one registry (``home``; default ``$SYFT_PM_HOME`` or ``~/.syft_pm``)."""
+
+    def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
+        self.registry = Registry(home)
+
+    @property
+    def home(self) -> Path:
+        return self.registry.home
+
+    def __repr__(self) -> str:
+        return f"ProcessManager({str(self.home)!r})"
+
+    # -- public API -------------------------------------------------------------------
+
+    def run(
+        self,
+        name: str,
+        cmd: str | builtins.list[str],
+        *,
+        cwd: str | os.PathLike[str] | None = None,
+        env: dict[str, str] | None = None,
+        shell: bool = False,
+        restart: str = "no",
+        max_restarts: int | None = 10,
+        backoff: dict[str, float] | None = None,
+        ttl: float | None = None,
+        health: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
+        logs: dict[str, int] | None = None,
+        if_exists: str = "reuse",
+    ) -> ProcessHandle:
+        """Start ``cmd`` under a supervisor as ``name``; return once it has a live pid.
+
+        ``if_exists``: ``"reuse"`` returns an active process of that name if it was
+        started with the same configuration (else raises ProcessExistsError);
+        ``"replace"`` stops it and starts this one; ``"error"`` always raises if active.
+        A finished entry is started afresh (its logs are appended to).
+        """
+        config = build_config(
+            name,
+            cmd,
+            cwd=cwd,
+            env=env,
+            shell=shell,
+            restart=restart,
+            max_restarts=max_restarts,
+            backoff=backoff,
+            ttl=ttl,
+            health=health,
+            labels=labels,
+            logs=logs,
+        )
+        return self._run_config(config, if_exists)
+
+    def run_function(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        name: str | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        env: dict[str, str] | None = None,
+        restart: str = "no",
+        max_restarts: int | None = 10,
+        backoff: dict[str, float] | None = None,
+        ttl: float | None = None,
+        health: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
+        logs: dict[str, int] | None = None,
+        if_exists: str = "reuse",
+        **kwargs: Any,
+    ) -> ProcessHandle:
+        """Run ``func(*args, **kwargs)`` in a new interpreter of this Python, supervised.
+
+        Keyword arguments named like run() options are run() options; to pass such a
+        keyword to the function itself, use ``functools.partial``. The name defaults to
+        the function's name.
+        """
+        pname = name if name is not None else _function_name(func)
+        payload = _pickle_call(func, args, kwargs)
+        config = build_config(
+            pname,
+            [sys.executable, "-m", "syft_pm.function_runner", "function.pkl"],
+            cwd=cwd,
+            env=env,
+            restart=restart,
+            max_restarts=max_restarts,
+            backoff=backoff,
+            ttl=ttl,
+            health=health,
+            labels=labels,
+            logs=logs,
+        )
+        # The payload lives in the process directory; its path is fixed once known.
+        config["cmd"][-1] = str(self.registry.processes_dir / pname / "function.pkl")
+        config["kind"] = "function"
+        config["function"] = {
+            "module": getattr(func, "__module__", None),
+            "qualname": getattr(func, "__qualname__", None),
+        }
+        config["function_sha256"] = hashlib.sha256(payload).hexdigest()
+        return self._run_config(config, if_exists, payload=payload)
+
+    def get(self, name: str) -> ProcessHandle:
+        """The handle of ``name``; ProcessNotFoundError if there is no such entry."""
+        validate_name(name)
+        if not self.registry.exists(name):
+            raise ProcessNotFoundError(f"no process named {name!r} in {self.home}")
+        return ProcessHandle(self, name, self.refreshed(name))
+
+    def list(self) -> builtins.list[ProcessHandle]:
+        """Handles for every entry, sorted by name; a damaged entry has status "error"."""
+        return [ProcessHandle(self, n, self.refreshed(n)) for n in self.registry.names()]
+
+    # -- start ------------------------------------------------------------------------
+
+    def _run_config(
+        self, config: dict[str, Any], if_exists: str, payload: bytes | None = None
+    ) -> ProcessHandle:
+        if if_exists not in IF_EXISTS:
+            raise SpecError(
+                f"if_exists must be one of {', '.join(map(repr, IF_EXISTS))}, not {if_exists!r}"
+            )
+        name = config["name"]
+        config["fingerprint"] = fingerprint(config)
+        self.registry.ensure()
+        with self.registry.lock(name):
+            rec = self._repair_locked(name) if self.registry.exists(name) else None
+            if rec is not None and rec.status in ACTIVE_STATUSES:
+                if if_exists == "reuse" and rec.config.get("fingerprint") == config["fingerprint"]:
+                    return ProcessHandle(self, name, rec)
+                if if_exists != "replace":
+                    raise ProcessExistsError(self._exists_message(rec, config, if_exists))
+                self._stop_locked(rec, float(rec.config.get("stop_timeout") or 5.0))
+            elif rec is not None and rec.error:
+                self._kill_unknown(rec)
+            return self._start_locked(config, payload)
+
+    @staticmethod
+    def _exists_message(rec: ProcessRecord, config: dict[str, Any], if_exists: str) -> str:
+        pid = rec.state.get("pid")
+        what = f"process {rec.name!r} is already {rec.status}" + (f" (pid {pid})" if pid else "")
+        if if_exists == "error":
+            return f"{what}; pass if_exists='replace' to stop it and start a new one"
+        changed = [k for k in FINGERPRINT_KEYS if rec.config.get(k) != config.get(k)]
+        return (
+            f"{what} with a different configuration (changed: {', '.join(changed) or 'unknown'}); "
+            "pass if_exists='replace' to stop it and start the new one, or use another name"
+        )
+
+    def _start_locked(self, config: dict[str, Any], payload: bytes | None) -> ProcessHandle:
+        import subprocess
+        import threading
+
+        name = config["name"]
+        pdir = self.registry.process_dir(name)
+        pdir.mkdir(mode=0o700, exist_ok=True)
+        run_id = uuid.uuid4().hex
+        config = {
+            **config,
+            "run_id": run_id,
+            "provenance": provenance.collect(),
+            "created_at": time.time(),
+        }
+        for stale in ("control.json", "health.json"):
+            with contextlib.suppress(FileNotFoundError):
+                (pdir / stale).unlink()
+        if payload is not None:
+            tmp = pdir / ".function.pkl.tmp"
+            tmp.write_bytes(payload)
+            tmp.replace(pdir / "function.pkl")
+        atomic_write_json(pdir / "config.json", config)
+        for stream in ("stdout.log", "stderr.log"):
+            # Present from the start, so readers and info() never see a missing log.
+            os.close(os.open(pdir / stream, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        now = time.time()
+        atomic_write_json(pdir / "state.json", _initial_state(run_id, now))
+        env = {k: v for k, v in os.environ.items() if k not in _CHILD_ONLY_ENV}
+        env[procutil.ENV_SUPERVISOR] = "1"
+        r, w = os.pipe()
+        try:
+            slog_fd = os.open(pdir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with open(slog_fd, "ab") as slog:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "syft_pm.supervisor", str(pdir), run_id, str(w)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=slog,
+                    stderr=slog,
+                    pass_fds=(w,),
+                    start_new_session=True,
+                    env=env,
+                    # -m puts the cwd first on sys.path: the supervisor runs this very copy
+                    # of syft_pm, installed or not.
+                    cwd=str(Path(__file__).resolve().parent.parent),
+                )
+        finally:
+            os.close(w)
+        # Reap the supervisor whenever it ends, so a long-lived kernel collects no zombies.
+        threading.Thread(target=proc.wait, name=f"syft-pm-reap-{proc.pid}", daemon=True).start()
+        try:
+            msg = _read_ready(r, READY_TIMEOUT)
+        finally:
+            os.close(r)
+        if msg is None:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            reason = "supervisor did not report readiness" + _log_hint(pdir / "supervisor.log")
+            self._record_failure(name, run_id, reason)
+            raise ProcessStartError(f"{name}: {reason}")
+        if not msg.get("ok"):
+            raise ProcessStartError(f"{name}: {msg.get('error') or 'could not start'}")
+        return ProcessHandle(self, name, self.registry.record(name))
+
+    def _record_failure(self, name: str, run_id: str, reason: str) -> None:
+        now = time.time()
+        state = {
+            **_initial_state(run_id, now),
+            "status": "failed",
+            "reason": reason,
+            "ended_at": now,
+        }
+        atomic_write_json(self.registry.process_dir(name) / "state.json", state)
+
+    # -- reconciliation ---------------------------------------------------------------
+
+    def refreshed(self, name: str) -> ProcessRecord:
+        """Read an entry; repair it first if its supervisor is verifiably dead."""
+        rec = self.registry.record(name)
+        if not _needs_repair(rec):
+            return rec
+        try:
+            with self.registry.lock(name, timeout=REPAIR_LOCK_TIMEOUT):
+                return self._repair_locked(name)
+        except LockTimeout:
+            return rec  # someone is starting/stopping it right now; report what we saw
+
+    def _repair_locked(self, name: str) -> ProcessRecord:
+        rec = self.registry.record(name)
+        if not _needs_repair(rec):
+            return rec
+        st = rec.state
+        run_id = str(st.get("run_id") or "")
+        child = procutil.verified(st.get("pid"), st.get("create_time"))
+        procutil.kill_tree(lambda: _leftovers(run_id, child))
+        if st.get("supervisor_pid"):
+            reason = "supervisor died unexpectedly (killed?)"
+        else:
+            reason = "supervisor failed to start" + _log_hint(rec.directory / "supervisor.log")
+        now = time.time()
+        atomic_write_json(
+            rec.directory / "state.json",
+            {
+                **st,
+                "status": "failed",
+                "reason": reason,
+                "ended_at": st.get("ended_at") or now,
+                "updated_at": now,
+            },
+        )
+        return self.registry.record(name)
+
+    def _kill_unknown(self, rec: ProcessRecord) -> None:
+        """An entry we cannot read: terminate whatever still runs under its run id."""
+        run_id = rec.config.get("run_id") or rec.state.get("run_id")
+        if isinstance(run_id, str) and run_id:
+            procutil.kill_tree(lambda: _leftovers(run_id, None, rec.directory))
+
+    # -- stop / restart / remove (used by ProcessHandle) --------------------------------
+
+    def stop(self, name: str, timeout: float = 5.0) -> ProcessRecord:
+        with self.registry.lock(name, timeout=timeout + 30):
+            rec = self._repair_locked(name)
+            if rec.error:
+                self._kill_unknown(rec)
+                return rec
+            return self._stop_locked(rec, timeout)
+
+    def _stop_locked(self, rec: ProcessRecord, timeout: float) -> ProcessRecord:
+        if rec.status not in ACTIVE_STATUSES:
+            return rec
+        st = rec.state
+        sup = procutil.verified(st.get("supervisor_pid"), st.get("supervisor_create_time"))
+        if sup is None:
+            return self._repair_locked(rec.name)
+        atomic_write_json(
+            rec.directory / "control.json",
+            {
+                "schema": SCHEMA_VERSION,
+                "action": "stop",
+                "timeout": timeout,
+                "requested_at": time.time(),
+                "run_id": st.get("run_id"),
+            },
+        )
+        import psutil
+
+        with contextlib.suppress(psutil.Error):
+            sup.send_signal(15)
+        if procutil.wait_gone([sup], timeout + 10.0):
+            # The supervisor is wedged: take over. Nothing is signalled unverified.
+            with contextlib.suppress(psutil.Error):
+                sup.kill()
+            procutil.wait_gone([sup], 5.0)
+            child = procutil.verified(st.get("pid"), st.get("create_time"))
+            run_id = str(st.get("run_id") or "")
+            procutil.kill_tree(lambda: _leftovers(run_id, child), timeout=1.0)
+            now = time.time()
+            atomic_write_json(
+                rec.directory / "state.json",
+                {
+                    **st,
+                    "status": "stopped",
+                    "stop_reason": "requested",
+                    "reason": "the supervisor did not stop in time and was killed",
+                    "ended_at": now,
+                    "updated_at": now,
+                },
+            )
+        return self._repair_locked(rec.name)
+
+    def restart(self, name: str, timeout: float = 5.0) -> ProcessHandle:
+        """Stop (if active) and start again with the stored configuration."""
+        with self.registry.lock(name, timeout=timeout + 30):
+            rec = self._repair_locked(name)
+            if rec.error or not rec.config.get("cmd"):
+                raise ProcessStartError(
+                    f"cannot restart {name!r}: {rec.error or 'no stored command'}"
+                )
+            self._stop_locked(rec, timeout)
+            cfg = rec.config
+            config = build_config(
+                name,
+                cfg["cmd"],
+                cwd=cfg.get("cwd"),
+                env=cfg.get("env"),
+                shell=bool(cfg.get("shell")),
+                restart=cfg.get("restart", "no"),
+                max_restarts=cfg.get("max_restarts", 10),
+                backoff=cfg.get("backoff"),
+                ttl=cfg.get("ttl"),
+                health=cfg.get("health"),
+                labels=cfg.get("labels"),
+                logs=cfg.get("logs"),
+                stop_timeout=float(cfg.get("stop_timeout") or 5.0),
+            )
+            for key in ("kind", "function", "function_sha256"):
+                if key in cfg:
+                    config[key] = cfg[key]
+            config["fingerprint"] = fingerprint(config)
+            return self._start_locked(config, None)
+
+    def remove(self, name: str, force: bool = False) -> None:
+        with self.registry.lock(name, timeout=60):
+            rec = self._repair_locked(name)
+            if rec.status in ACTIVE_STATUSES:
+                if not force:
+                    raise ProcessRunningError(
+                        f"process {name!r} is {rec.status}; stop it first or pass force=True"
+                    )
+                self._stop_locked(rec, float(rec.config.get("stop_timeout") or 5.0))
+            elif rec.error:
+                self._kill_unknown(rec)
+            shutil.rmtree(rec.directory, ignore_errors=True)
+
+
+_CHILD_ONLY_ENV = frozenset(
+    {
+        procutil.ENV_RUN_ID,
+        procutil.ENV_PROCESS_NAME,
+        procutil.ENV_PROCESS_DIR,
+        procutil.ENV_SUPERVISOR,
+    }
+)
+
+
+def _initial_state(run_id: str, now: float) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "run_id": run_id,
+        "status": "starting",
+        "reason": None,
+        "pid": None,
+        "create_time": None,
+        "supervisor_pid": None,
+        "supervisor_create_time": None,
+        "exit_code": None,
+        "signal": None,
+        "restarts": 0,
+        "started_at": None,
+        "ended_at": None,
+        "updated_at": now,
+        "stop_reason": None,
+        "next_restart_at": None,
+    }
+
+
+def _needs_repair(rec: ProcessRecord) -> bool:
+    if rec.error or rec.status not in ACTIVE_STATUSES:
+        return False
+    st = rec.state
+    return not procutil.is_alive(st.get("supervisor_pid"), st.get("supervisor_create_time"))
+
+
+def _leftovers(
+    run_id: str, child: psutil.Process | None, pdir: Path | None = None
+) -> builtins.list[psutil.Process]:
+    """Processes verifiably of this run: env carries the run id, or the verified child tree."""
+    found: dict[int, psutil.Process] = {}
+    if run_id:
+        for p in procutil.processes_with_run_id(run_id):
+            found[p.pid] = p
+    if child is not None:
+        for p in procutil.descendants([child]):
+            found.setdefault(p.pid, p)
+    if pdir is not None and run_id:
+        for p in _supervisors_of(run_id, pdir):
+            found.setdefault(p.pid, p)
+    return builtins.list(found.values())
+
+
+def _supervisors_of(run_id: str, pdir: Path) -> builtins.list[psutil.Process]:
+    """A live supervisor of ``run_id`` (when state.json is unreadable, its pid is unknown)."""
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info.get("cmdline") or []
+        if "syft_pm.supervisor" in cmd and run_id in cmd and str(pdir) in cmd:
+            out.append(p)
+    return out
+
+
+def _read_ready(fd: int, timeout: float) -> dict[str, Any] | None:
+    """The supervisor's one-line JSON readiness message, or None (EOF / timeout)."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while not buf.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buf += chunk
+    try:
+        msg = json.loads(buf)
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None
+
+
+def _log_hint(path: Path) -> str:
+    try:
+        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return f": {lines[-1][-300:]}" if lines else ""
+
+
+# -- module-level API on the default registry --------------------------------------------------
+
+_default: ProcessManager | None = None
+
+
+def default_manager() -> ProcessManager:
+    """A manager on :func:`default_home`, re-read at each call (SYFT_PM_HOME may change)."""
+    global _default
+    home = default_home()
+    if _default is None or _default.home != home:
+        _default = ProcessManager(home)
+    return _default
+
+
+def run(name: str, cmd: str | builtins.list[str], **kwargs: Any) -> ProcessHandle:
+    """Start ``cmd`` as ``name`` in the default registry; see :meth:`ProcessManager.run`."""
+    return default_manager().run(name, cmd, **kwargs)
+
+
+def run_function(func: Callable[..., Any], *args: Any, **kwargs: Any) -> ProcessHandle:
+    """Run a callable supervised; see :meth:`ProcessManager.run_function`."""
+    return default_manager().run_function(func, *args, **kwargs)
+
+
+def get(name: str) -> ProcessHandle:
+    """The handle of ``name`` in the default registry."""
+    return default_manager().get(name)
+
+
+def list() -> builtins.list[ProcessHandle]:
+    """Every process in the default registry."""
+    return default_manager().list()

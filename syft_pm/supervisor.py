@@ -1,0 +1,629 @@
+"""The supervisor: one small detached process per managed process.
+
+``python -m syft_pm.supervisor <process_dir> <run_id> <ready_fd>``, started by
+:meth:`syft_pm.manager.ProcessManager.run` in a session of its own, so the kernel or
+server that asked for it can die at any time. It
+
+- makes itself a child subreaper, so orphans of the command's tree reparent to it and
+  can be found and terminated (no unmanaged leftovers);
+- starts the command in its own session, stdin from /dev/null, stdout/stderr into pipes,
+  with ``PR_SET_PDEATHSIG=SIGKILL`` so killing the supervisor cannot leave it unmanaged;
+- reports the child's pid (or the exec error) on ``ready_fd``: run() returns as soon as
+  the child has a live pid, without polling;
+- pumps the pipes into timestamped, rotated log files; reaps every child; records the
+  exit code or signal; applies the restart policy with exponential backoff, the TTL and
+  health probes; honours stop requests (``control.json`` + SIGTERM).
+
+While it lives it is the only writer of ``state.json``. It runs one thread (the main
+one: it forks the child, so PDEATHSIG stays tied to a thread that lives as long as the
+supervisor) plus a health thread when probes are configured. Its startup imports are
+kept light: run() until a live pid must stay well under 100 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+from . import procutil
+
+# Startup matters here (run() waits for this process to start the command), so the
+# module avoids typing, pathlib, contextlib and the registry module on its start path;
+# ``TYPE_CHECKING = False`` is the mypy-recognised spelling that costs no import.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+    from typing import Any
+
+    import psutil
+
+    from .logs import LogWriter
+
+SCHEMA_VERSION = 1  # == registry.SCHEMA_VERSION (checked by the tests)
+DEFAULT_BACKOFF = {"initial": 1.0, "factor": 2.0, "max": 30.0, "reset_after": 10.0}
+DEFAULT_STOP_TIMEOUT = 5.0
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+_HEALTH_WAKE = b"\0"
+
+
+class _suppress:
+    """contextlib.suppress without importing contextlib on the start path."""
+
+    def __init__(self, *exceptions: type[BaseException]) -> None:
+        self.exceptions = exceptions
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, et: type[BaseException] | None, ev: object, tb: object) -> bool:
+        return et is not None and issubclass(et, self.exceptions)
+
+
+def write_json(path: str, data: dict[str, Any]) -> None:
+    """registry.atomic_write_json without importing the registry (same bytes, same rules:
+    temporary file, fsync, rename), because it is needed before the child is ready."""
+    tmp = f"{os.path.dirname(path)}/.{os.path.basename(path)}.{os.getpid()}.tmp"  # noqa: PTH119, PTH120
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(data, indent=1, sort_keys=True).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)  # noqa: PTH105
+
+
+def _log(msg: str) -> None:
+    """Diagnostics go to the supervisor's stderr, which run() points at supervisor.log."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    print(f"{stamp} [{os.getpid()}] {msg}", file=sys.stderr, flush=True)
+
+
+def spawn(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str | None,
+    fds: tuple[int, int, int],
+    *,
+    pdeathsig: Callable[[], None] | None = None,
+) -> int:
+    """fork + exec ``argv`` in a new session; raise OSError if it cannot be executed.
+
+    Hand-rolled rather than subprocess.Popen: importing subprocess costs more than the
+    whole fork, Popen would try to reap the child itself (the supervisor reaps all its
+    children in one place), and PDEATHSIG has to be set between fork and exec.
+    """
+    parent = os.getpid()
+    err_r, err_w = os.pipe()  # close-on-exec: EOF on success, a message on failure
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.setsid()
+            if pdeathsig is not None:
+                pdeathsig()
+                if os.getppid() != parent:  # the supervisor died before prctl
+                    os._exit(127)
+            for sig in (*_STOP_SIGNALS, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+            if cwd:
+                os.chdir(cwd)
+            os.execvpe(argv[0], argv, env)  # noqa: S606 - argv is the user's command
+        except BaseException as e:  # noqa: BLE001 - anything must reach the parent as an error
+            code = getattr(e, "errno", None) or 0
+            msg = getattr(e, "strerror", None) or str(e)
+            with _suppress(BaseException):
+                os.write(err_w, f"{code}\0{msg}".encode())
+        os._exit(127)
+    os.close(err_w)
+    data = b""
+    while chunk := os.read(err_r, 4096):
+        data += chunk
+    os.close(err_r)
+    if data:
+        with _suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        code, _, msg = data.decode(errors="replace").partition("\0")
+        raise OSError(int(code or 0), msg, argv[0])
+    return pid
+
+
+class _NullLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class Supervisor:
+    def __init__(self, process_dir: str, run_id: str, ready_fd: int) -> None:
+        self.dir = process_dir
+        self.run_id = run_id
+        self.ready_fd = ready_fd
+        with open(f"{process_dir}/config.json", "rb") as f:
+            self.config: dict[str, Any] = json.load(f)
+        self.name = str(self.config.get("name", os.path.basename(process_dir)))  # noqa: PTH119
+        self.pid = os.getpid()
+        ct = procutil.create_time(self.pid)
+        self.state: dict[str, Any] = {
+            "schema": SCHEMA_VERSION,
+            "run_id": run_id,
+            "status": "starting",
+            "reason": None,
+            "pid": None,
+            "create_time": None,
+            "supervisor_pid": self.pid,
+            "supervisor_create_time": ct,
+            "exit_code": None,
+            "signal": None,
+            "restarts": 0,
+            "started_at": None,
+            "ended_at": None,
+            "updated_at": None,
+            "stop_reason": None,
+            "next_restart_at": None,
+        }
+        self.child: int | None = None
+        self.child_status: int | None = None
+        self.child_started_mono = 0.0
+        self.first_start = time.time()
+        ttl = self.config.get("ttl")
+        self.ttl_deadline = self.first_start + float(ttl) if ttl else None
+        self.restart_at: float | None = None
+        self.consecutive = 0
+        self.backoff = {**DEFAULT_BACKOFF, **(self.config.get("backoff") or {})}
+        self.stop_requested = False
+        self.health_dirty = False
+        self.spawn_lock: Any = _NullLock()
+        self.probe_cond: threading.Condition | None = None
+        self.probe_results: dict[int, int | None] = {}
+        self.monitor: Any = None
+        self.writers: dict[int, LogWriter] = {}
+        self.env = self._child_env()
+        self.devnull = os.open(os.devnull, os.O_RDWR)
+        self.out_r, self.out_w = self._pipe()
+        self.err_r, self.err_w = self._pipe()
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        self.poller = select.poll()
+        for fd in (self.wake_r, self.out_r, self.err_r):
+            self.poller.register(fd, select.POLLIN)
+
+    # -- setup ------------------------------------------------------------------------
+
+    @staticmethod
+    def _pipe() -> tuple[int, int]:
+        r, w = os.pipe()
+        try:
+            # A bigger pipe absorbs bursts without blocking the child.
+            import fcntl
+
+            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (OSError, AttributeError):
+            pass
+        os.set_blocking(r, False)
+        return r, w
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop(procutil.ENV_SUPERVISOR, None)
+        env.update(self.config.get("env") or {})
+        env[procutil.ENV_PROCESS_NAME] = self.name
+        env[procutil.ENV_PROCESS_DIR] = self.dir
+        env[procutil.ENV_RUN_ID] = self.run_id
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def _argv(self) -> list[str]:
+        cmd = self.config["cmd"]
+        if self.config.get("shell"):
+            return ["/bin/sh", "-c", cmd if isinstance(cmd, str) else " ".join(cmd)]
+        return [str(c) for c in cmd]
+
+    def _install_signals(self) -> None:
+        def noop(signum: int, frame: object) -> None:
+            return None
+
+        # The C-level handler writes the signal number to wake_w; the loop reads it there.
+        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        for sig in (*_STOP_SIGNALS, signal.SIGCHLD):
+            signal.signal(sig, noop)
+
+    # -- state ------------------------------------------------------------------------
+
+    def write_state(self, **changes: Any) -> None:
+        self.state.update(changes)
+        self.state["updated_at"] = time.time()
+        write_json(f"{self.dir}/state.json", self.state)
+
+    def _ready(self, payload: dict[str, Any]) -> None:
+        if self.ready_fd < 0:
+            return
+        with _suppress(OSError):
+            os.write(self.ready_fd, json.dumps(payload).encode() + b"\n")
+        with _suppress(OSError):
+            os.close(self.ready_fd)
+        self.ready_fd = -1
+
+    # -- children ---------------------------------------------------------------------
+
+    def start_child(self) -> bool:
+        """Fork the command; on failure record it and return False."""
+        try:
+            pid = spawn(
+                self._argv(),
+                self.env,
+                self.config.get("cwd"),
+                (self.devnull, self.out_w, self.err_w),
+                pdeathsig=procutil.pdeathsig_setter(),
+            )
+        except OSError as e:
+            reason = f"cannot start {self._argv()[0]!r}: {e.strerror or e}"
+            _log(reason)
+            self.write_state(status="failed", reason=reason, ended_at=time.time())
+            self._ready({"ok": False, "error": reason})
+            return False
+        now = time.time()
+        self.child, self.child_status = pid, None
+        self.child_started_mono = time.monotonic()
+        self.restart_at = None
+        with _suppress(OSError):
+            os.unlink(f"{self.dir}/health.json")  # noqa: PTH108
+        self.write_state(
+            status="running",
+            reason=None,
+            pid=pid,
+            create_time=procutil.create_time(pid),
+            exit_code=None,
+            signal=None,
+            started_at=now,
+            ended_at=None,
+            next_restart_at=None,
+        )
+        self._ready(
+            {
+                "ok": True,
+                "pid": pid,
+                "create_time": self.state["create_time"],
+                "supervisor_pid": self.pid,
+                "supervisor_create_time": self.state["supervisor_create_time"],
+            }
+        )
+        if self.monitor is not None:
+            self.monitor.child_started(now)
+        return True
+
+    def reap(self) -> None:
+        """Reap every exited child; keep the main child's and the probes' statuses."""
+        with self.spawn_lock:
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    return
+                if pid == 0:
+                    return
+                if pid == self.child:
+                    self.child_status = status
+                elif self.probe_cond is not None and pid in self.probe_results:
+                    with self.probe_cond:
+                        self.probe_results[pid] = os.waitstatus_to_exitcode(status)
+                        self.probe_cond.notify_all()
+
+    def run_probe_command(self, argv: list[str], timeout: float) -> int | None:
+        """Run a command probe from the health thread; the main loop reaps it."""
+        assert self.probe_cond is not None
+        with self.spawn_lock:
+            pid = spawn(argv, self.env, self.config.get("cwd"), (self.devnull,) * 3)
+            with self.probe_cond:
+                self.probe_results[pid] = None
+        os.write(self.wake_w, b"\x11")  # SIGCHLD may have come before registration
+        deadline = time.monotonic() + timeout
+        with self.probe_cond:
+            while self.probe_results[pid] is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.probe_cond.wait(left)
+            code = self.probe_results[pid]
+        if code is None:
+            # Still our unreaped child, so its pid (and group) cannot have been reused.
+            with _suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with self.probe_cond:
+                while self.probe_results[pid] is None:
+                    self.probe_cond.wait(1.0)
+        with self.probe_cond:
+            self.probe_results.pop(pid, None)
+        return code
+
+    def _tree(self) -> list[psutil.Process]:
+        """Everything of ours: our children (orphans come to us) and their descendants."""
+        import psutil
+
+        probe_pids = set(self.probe_results)
+        try:
+            roots = [p for p in psutil.Process(self.pid).children() if p.pid not in probe_pids]
+        except psutil.Error:
+            roots = []
+        found = {p.pid: p for p in procutil.descendants(roots, skip=probe_pids)}
+        for p in procutil.processes_with_run_id(self.run_id):
+            found.setdefault(p.pid, p)
+        return list(found.values())
+
+    def kill_tree(self, timeout: float) -> None:
+        procutil.kill_tree(self._tree, timeout, idle=self._idle)
+        self.reap()
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def _pump(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        if data:
+            self.writers[fd].write(data)
+
+    def drain(self) -> None:
+        """Copy everything still in the pipes to the logs (the writers hold the write ends)."""
+        for fd in (self.out_r, self.err_r):
+            while True:
+                try:
+                    data = os.read(fd, 65536)
+                except BlockingIOError:
+                    break
+                if not data:
+                    break
+                self.writers[fd].write(data)
+
+    def _poll(self, timeout: float | None) -> None:
+        ms = -1 if timeout is None else max(0, int(timeout * 1000) + 1)
+        for fd, _ in self.poller.poll(ms):
+            if fd == self.wake_r:
+                try:
+                    data = os.read(self.wake_r, 512)
+                except BlockingIOError:
+                    data = b""
+                if any(b in data for b in _STOP_SIGNALS):
+                    self.stop_requested = True
+                if _HEALTH_WAKE[0] in data:
+                    self.health_dirty = True
+            else:
+                self._pump(fd)
+        self.reap()
+
+    def _idle(self, seconds: float) -> None:
+        """Wait while killing, but keep logging: shutdown messages are often the useful ones."""
+        self._poll(seconds)
+
+    def _next_timeout(self) -> float | None:
+        deadlines = [d for d in (self.ttl_deadline, self.restart_at) if d is not None]
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - time.time())
+
+    def loop(self) -> int:
+        while True:
+            self._poll(self._next_timeout())
+            if self.stop_requested:
+                return self.stop()
+            if self.ttl_deadline is not None and time.time() >= self.ttl_deadline:
+                return self.stop(ttl=True)
+            child_done = self.child is not None and self.child_status is not None
+            if child_done and self.on_child_exit():
+                return 0
+            if self.health_dirty:
+                self.health_dirty = False
+                self.apply_health()
+            if self.restart_at is not None and time.time() >= self.restart_at:
+                self.state["restarts"] = int(self.state["restarts"]) + 1
+                if not self.start_child():
+                    return 1
+
+    def apply_health(self) -> None:
+        if (
+            self.monitor is None
+            or self.child is None
+            or self.state["status"] not in ("running", "unhealthy")
+        ):
+            return
+        status, message = self.monitor.verdict()
+        if status == "unhealthy" and self.state["status"] != "unhealthy":
+            self.write_state(status="unhealthy", reason=f"health check failing: {message}")
+        elif status != "unhealthy" and self.state["status"] == "unhealthy":
+            self.write_state(status="running", reason=None)
+
+    def _exit_fields(self, status: int | None) -> dict[str, Any]:
+        if status is None:
+            return {}
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:
+            return {"exit_code": None, "signal": procutil.signal_name(-code)}
+        return {"exit_code": code, "signal": None}
+
+    def on_child_exit(self) -> bool:
+        """The main child exited: clean up its tree, record, maybe schedule a restart."""
+        status = self.child_status
+        ran_for = time.monotonic() - self.child_started_mono
+        if self.monitor is not None:
+            self.monitor.child_stopped()
+        self.kill_tree(float(self.config.get("stop_timeout") or DEFAULT_STOP_TIMEOUT))
+        self.drain()
+        fields = self._exit_fields(status)
+        self.child = None
+        now = time.time()
+        code = fields.get("exit_code")
+        desc = f"exit code {code}" if code is not None else f"killed by {fields.get('signal')}"
+        policy = self.config.get("restart", "no")
+        success = code == 0
+        if policy == "no" or (policy == "on-failure" and success):
+            self.write_state(
+                status="exited" if success else "failed",
+                reason=None if success else desc,
+                ended_at=now,
+                **fields,
+            )
+            return True
+        if ran_for >= float(self.backoff["reset_after"]):
+            self.consecutive = 0
+        max_restarts = self.config.get("max_restarts", 10)
+        if max_restarts is not None and self.consecutive >= int(max_restarts):
+            self.write_state(
+                status="failed",
+                reason=f"gave up after {self.consecutive} restarts (last: {desc})",
+                ended_at=now,
+                **fields,
+            )
+            return True
+        delay = min(
+            float(self.backoff["initial"]) * float(self.backoff["factor"]) ** self.consecutive,
+            float(self.backoff["max"]),
+        )
+        self.consecutive += 1
+        self.restart_at = now + delay
+        self.write_state(
+            status="starting",
+            reason=f"restarting in {delay:g}s after {desc}",
+            ended_at=now,
+            next_restart_at=self.restart_at,
+            **fields,
+        )
+        return False
+
+    def stop(self, ttl: bool = False) -> int:
+        """Stop by request, signal or TTL: kill the whole tree, record ``stopped``, exit."""
+        timeout = DEFAULT_STOP_TIMEOUT
+        stop_reason, reason = "signal", "supervisor received a termination signal"
+        if ttl:
+            stop_reason, reason = "ttl", f"TTL of {float(self.config['ttl']):g}s reached"
+        else:
+            control = self._read_control()
+            if control is not None:
+                stop_reason, reason = "requested", "stopped on request"
+                with _suppress(TypeError, ValueError):
+                    timeout = float(control.get("timeout", timeout))
+        self.write_state(
+            status="stopping", reason=reason, stop_reason=stop_reason, next_restart_at=None
+        )
+        if self.monitor is not None:
+            self.monitor.close()
+        self.kill_tree(timeout)
+        self.drain()
+        fields = self._exit_fields(self.child_status) if self.child is not None else {}
+        self.write_state(status="stopped", ended_at=time.time(), **fields)
+        return 0
+
+    def _read_control(self) -> dict[str, Any] | None:
+        try:
+            with open(f"{self.dir}/control.json", "rb") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("action") != "stop":
+            return None
+        if data.get("run_id") not in (None, self.run_id):
+            return None
+        return data
+
+    def main(self) -> int:
+        self._install_signals()
+        try:
+            procutil.make_child_subreaper()
+        except OSError as e:  # pragma: no cover - Linux >= 3.4 always has it
+            _log(f"cannot become a child subreaper: {e}")
+        if not self.start_child():
+            return 1
+        # Imported only now: the child is running and its output waits in the pipes.
+        from .logs import LogWriter
+
+        logs_cfg = self.config.get("logs") or {}
+        for fd, stream in ((self.out_r, "stdout"), (self.err_r, "stderr")):
+            self.writers[fd] = LogWriter(
+                f"{self.dir}/{stream}.log",
+                int(logs_cfg.get("max_bytes", 10 * 1024 * 1024)),
+                int(logs_cfg.get("backups", 5)),
+            )
+        if self.config.get("health"):
+            self._start_health()
+        try:
+            return self.loop()
+        finally:
+            if self.monitor is not None:
+                self.monitor.close()
+            for w in self.writers.values():
+                w.close()
+
+    def _start_health(self) -> None:
+        import threading
+
+        from .health import HealthMonitor
+
+        self.spawn_lock = threading.Lock()
+        self.probe_cond = threading.Condition()
+
+        def wake() -> None:
+            with _suppress(OSError):
+                os.write(self.wake_w, _HEALTH_WAKE)
+
+        self.monitor = HealthMonitor(self.config["health"], self.dir, wake, self.run_probe_command)
+        self.monitor.child_started(float(self.state["started_at"]))
+        self.monitor.start()
+
+
+def _fail_hard(sup: Supervisor | None, process_dir: str, run_id: str, err: BaseException) -> None:
+    """Last resort: record why the supervisor is going away and leave nothing behind."""
+    reason = f"supervisor error: {type(err).__name__}: {err}"
+    _log(reason)
+    try:
+        if sup is not None:
+            sup.kill_tree(1.0)
+            sup.write_state(status="failed", reason=reason, ended_at=time.time())
+            sup._ready({"ok": False, "error": reason})
+        else:
+            now = time.time()
+            state = {
+                "schema": SCHEMA_VERSION,
+                "run_id": run_id,
+                "status": "failed",
+                "reason": reason,
+                "supervisor_pid": os.getpid(),
+                "supervisor_create_time": procutil.create_time(os.getpid()),
+                "restarts": 0,
+                "ended_at": now,
+                "updated_at": now,
+            }
+            write_json(f"{process_dir}/state.json", state)
+    except BaseException as e:  # noqa: BLE001 - nothing more can be done; say so
+        _log(f"could not record the failure: {e!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print(
+            "usage: python -m syft_pm.supervisor <process_dir> <run_id> <ready_fd>", file=sys.stderr
+        )
+        return 2
+    process_dir, run_id, ready = args
+    ready_fd = int(ready)
+    if ready_fd >= 0:
+        os.set_inheritable(ready_fd, False)
+    sup: Supervisor | None = None
+    try:
+        sup = Supervisor(process_dir, run_id, ready_fd)
+        return sup.main()
+    except BaseException as e:  # noqa: BLE001 - record any failure before dying
+        _fail_hard(sup, process_dir, run_id, e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
