@@ -449,7 +449,8 @@ class ProcessManager:
         env[procutil.ENV_SUPERVISOR] = "1"
         r, w = os.pipe()
         try:
-            slog_fd = os.open(pdir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            slog_fd = os.open(pdir / "supervisor.log", flags, 0o600)
             with open(slog_fd, "ab") as slog:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "syft_pm.supervisor", str(pdir), run_id, str(w)],

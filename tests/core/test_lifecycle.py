@@ -252,7 +252,12 @@ def test_stop_kills_a_grandchild_in_its_own_session(pm: ProcessManager, tmp_path
 
 
 def test_term_ignoring_child_is_killed_after_timeout(pm: ProcessManager) -> None:
-    code = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(300)"
+    code = (
+        "import signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(300)"
+    )
     h = pm.run("stubborn", [PY, "-c", code])
     wait_for(lambda: h.stdout.tail(1) == ["ready"], what="ready")
     t0 = time.monotonic()

@@ -1,0 +1,299 @@
+"""``syft-pm``: the registry from a shell.
+
+Every command works on the same registry as the notebooks (``--home`` or
+``$SYFT_PM_HOME``, else ``~/.syft_pm``). Expected errors (unknown name, bad command,
+process already running...) print one line, ``syft-pm: error: ...``, and exit 1; usage
+errors exit 2. No tracebacks for things a user can fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, NoReturn
+
+from .health import HealthSpecError
+from .manager import (
+    ProcessExistsError,
+    ProcessManager,
+    ProcessNotFoundError,
+    ProcessRunningError,
+    ProcessStartError,
+    SpecError,
+)
+from .names import InvalidNameError
+from .registry import ACTIVE_STATUSES, RegistryError
+
+EXPECTED_ERRORS = (
+    InvalidNameError,
+    SpecError,
+    HealthSpecError,
+    ProcessNotFoundError,
+    ProcessExistsError,
+    ProcessRunningError,
+    ProcessStartError,
+    RegistryError,
+    TimeoutError,
+    OSError,
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the usage is one `-h` away.
+        print(f"syft-pm: error: {message} (see syft-pm {self._sub_hint()}-h)", file=sys.stderr)
+        raise SystemExit(2)
+
+    def _sub_hint(self) -> str:
+        words = self.prog.split()[1:]
+        return " ".join(words) + " " if words else ""
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def fmt_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{value:.1f}TiB"  # pragma: no cover
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SpecError(f"{what} must look like KEY=VALUE, not {item!r}")
+        out[key] = value
+    return out
+
+
+def _row(info: dict[str, Any]) -> list[str]:
+    m = info.get("metrics") or {}
+    note = info.get("reason") if info["status"] in ("error", "failed", "unhealthy") else ""
+    return [
+        info["name"],
+        info["status"],
+        str(info["pid"]) if info.get("running") else "-",
+        fmt_duration(info.get("uptime")),
+        f"{m['cpu_percent']:.1f}%" if m else "-",
+        fmt_bytes(m.get("rss_bytes")) if m else "-",
+        ",".join(str(p) for p in m.get("ports", [])) if m else "-",
+        str(info.get("restarts") or 0),
+        (note or "")[:60],
+    ]
+
+
+def cmd_list(pm: ProcessManager, args: argparse.Namespace) -> int:
+    infos = [h.info() for h in pm.list()]
+    if args.json:
+        print(json.dumps(infos, indent=1, default=str))
+        return 0
+    if not infos:
+        print(f"no processes in {pm.home}")
+        return 0
+    headers = ["NAME", "STATUS", "PID", "UPTIME", "CPU", "MEM", "PORTS", "RESTARTS", "NOTE"]
+    rows = [_row(i) for i in infos]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    for r in [headers, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_run(pm: ProcessManager, args: argparse.Namespace) -> int:
+    cmd = list(args.cmd)
+    if not cmd:
+        raise SpecError("no command given: syft-pm run NAME -- CMD [ARGS...]")
+    h = pm.run(
+        args.name,
+        " ".join(cmd) if args.shell else cmd,
+        cwd=args.cwd,
+        env=_pairs(args.env, "--env"),
+        shell=args.shell,
+        restart=args.restart,
+        max_restarts=args.max_restarts,
+        ttl=args.ttl,
+        labels=_pairs(args.label, "--label"),
+        if_exists="replace" if args.replace else "reuse",
+    )
+    print(f"{h.name}: {h.status}, pid {h.pid}")
+    return 0
+
+
+def cmd_stop(pm: ProcessManager, args: argparse.Namespace) -> int:
+    h = pm.get(args.name)
+    was = h.status
+    h.stop(timeout=args.timeout)
+    print(f"{h.name}: {h.status}" + ("" if was in ACTIVE_STATUSES else " (was not running)"))
+    return 0
+
+
+def cmd_restart(pm: ProcessManager, args: argparse.Namespace) -> int:
+    h = pm.get(args.name).restart()
+    print(f"{h.name}: {h.status}, pid {h.pid}")
+    return 0
+
+
+def cmd_rm(pm: ProcessManager, args: argparse.Namespace) -> int:
+    pm.get(args.name).remove(force=args.force)
+    print(f"{args.name}: removed")
+    return 0
+
+
+def _print_line(t: float | None, text: str, timestamps: bool) -> None:
+    if timestamps:
+        stamp = (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 1000):03d}Z"
+            if t is not None
+            else " " * 24
+        )
+        print(f"{stamp} {text}")
+    else:
+        print(text)
+
+
+def cmd_logs(pm: ProcessManager, args: argparse.Namespace) -> int:
+    h = pm.get(args.name)
+    stream = h.stderr if args.stderr else h.stdout
+    if args.follow:
+        for t, text in stream.follow(lines=args.n, timestamps=True):
+            _print_line(t, text, args.timestamps)
+            sys.stdout.flush()
+        return 0
+    for t, text in stream.tail(args.n, timestamps=True):
+        _print_line(t, text, args.timestamps)
+    return 0
+
+
+def cmd_info(pm: ProcessManager, args: argparse.Namespace) -> int:
+    info = pm.get(args.name).info()
+    if args.json:
+        print(json.dumps(info, indent=1, default=str))
+        return 0
+    st = info["state"]
+    cfg = info["config"]
+    m = info.get("metrics") or {}
+    prov = info.get("provenance") or {}
+    cmd = cfg.get("cmd")
+    lines = [
+        ("name", info["name"]),
+        ("status", info["status"] + (f" ({info['reason']})" if info.get("reason") else "")),
+        ("pid", info["pid"] if info.get("running") else f"{info['pid'] or '-'} (not running)"),
+        ("command", cmd if isinstance(cmd, str) else " ".join(map(str, cmd or []))),
+        ("cwd", cfg.get("cwd")),
+        ("uptime", fmt_duration(info.get("uptime"))),
+        ("exit code", st.get("exit_code") if st.get("signal") is None else st.get("signal")),
+        ("restarts", f"{info['restarts']} (policy {cfg.get('restart', 'no')})"),
+        ("ttl", f"{cfg['ttl']:g}s" if cfg.get("ttl") else "-"),
+        ("cpu", f"{m['cpu_percent']:.1f}%" if m else "-"),
+        ("memory", fmt_bytes(m.get("rss_bytes")) if m else "-"),
+        ("ports", ",".join(map(str, m.get("ports", []))) if m else "-"),
+        ("health", (info.get("health") or {}).get("status", "-")),
+        ("labels", ", ".join(f"{k}={v}" for k, v in (info.get("labels") or {}).items()) or "-"),
+        (
+            "started by",
+            f"{prov.get('user')}@{prov.get('host')} pid {prov.get('pid')}" if prov else "-",
+        ),
+        ("notebook", prov.get("notebook") or "-"),
+        ("directory", info["directory"]),
+    ]
+    for key, value in lines:
+        print(f"{key:<11} {value if value is not None else '-'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="syft-pm", description="Manage long-running processes (syft_pm registry).")
+    p.add_argument("--home", help="registry directory (default: $SYFT_PM_HOME or ~/.syft_pm)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("list", help="list processes")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("run", help="start a process: syft-pm run NAME -- CMD [ARGS...]")
+    s.add_argument("name")
+    s.add_argument("--cwd")
+    s.add_argument("--env", action="append", metavar="KEY=VALUE")
+    s.add_argument("--restart", default="no", choices=["no", "on-failure", "always"])
+    s.add_argument("--max-restarts", type=int, default=10)
+    s.add_argument("--ttl", type=float)
+    s.add_argument("--label", action="append", metavar="KEY=VALUE")
+    s.add_argument("--shell", action="store_true", help="run CMD through /bin/sh -c")
+    s.add_argument("--replace", action="store_true", help="replace a running process of that name")
+    s.add_argument("cmd", nargs="*", help="the command, after --")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("stop", help="stop a process and its whole tree")
+    s.add_argument("name")
+    s.add_argument("--timeout", type=float, default=5.0, help="seconds before SIGKILL")
+    s.set_defaults(func=cmd_stop)
+
+    s = sub.add_parser("restart", help="stop and start again with the same configuration")
+    s.add_argument("name")
+    s.set_defaults(func=cmd_restart)
+
+    s = sub.add_parser("rm", help="remove a process entry and its logs")
+    s.add_argument("name")
+    s.add_argument("--force", action="store_true", help="stop it first if it is running")
+    s.set_defaults(func=cmd_rm)
+
+    s = sub.add_parser("logs", help="print a process's output")
+    s.add_argument("name")
+    s.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    s.add_argument("--stderr", action="store_true", help="stderr instead of stdout")
+    s.add_argument("-n", type=int, default=20, help="number of lines (default 20)")
+    s.add_argument("--timestamps", action="store_true", help="prefix each line with its UTC time")
+    s.set_defaults(func=cmd_logs)
+
+    s = sub.add_parser("info", help="everything about a process")
+    s.add_argument("name")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first "--" is the command, verbatim (argparse would otherwise
+    # read the command's own options as ours).
+    tail: list[str] | None = None
+    if "--" in argv:
+        i = argv.index("--")
+        argv, tail = argv[:i], argv[i + 1 :]
+    args = build_parser().parse_args(argv)
+    if tail is not None:
+        if args.command != "run":
+            build_parser().error(f"unexpected '--' for {args.command}")
+        args.cmd = [*args.cmd, *tail]
+    try:
+        pm = ProcessManager(args.home)
+        return int(args.func(pm, args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0  # `syft-pm logs x | head`
+    except EXPECTED_ERRORS as e:
+        print(f"syft-pm: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
