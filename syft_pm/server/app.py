@@ -9,6 +9,7 @@ managed process, which outlives the server by design.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -17,9 +18,10 @@ from traitlets import Float, Int, Unicode
 from .._version import __version__
 from ..registry import default_home
 from .handlers import route_table
+from .hub import Hub
 
 
-class SyftPmExtension(ExtensionApp):  # type: ignore[misc]
+class SyftPmExtension(ExtensionApp):
     name = "syft_pm"
     description = "Manage long-running processes from Jupyter"
     load_other_extensions = True
@@ -29,7 +31,7 @@ class SyftPmExtension(ExtensionApp):  # type: ignore[misc]
         help="Registry directory. Empty means $SYFT_PM_HOME, else ~/.syft_pm.",
     ).tag(config=True)
     tick = Float(
-        0.25, help="Seconds between registry scans while something changes."
+        0.1, help="Seconds between registry scans while something changes (without inotify)."
     ).tag(config=True)
     idle_tick = Float(
         2.0, help="Longest pause between registry scans once nothing has changed for a while."
@@ -48,13 +50,15 @@ class SyftPmExtension(ExtensionApp):  # type: ignore[misc]
         return self.home or str(default_home())
 
     def initialize_settings(self) -> None:
-        self.settings.update(
-            {
-                "syft_pm_version": __version__,
-                "syft_pm_home": self.registry_home(),
-                "syft_pm_app": self,
-            }
+        hub = Hub(
+            Path(self.registry_home()),
+            snapshot_lines=self.snapshot_lines,
+            heartbeat=self.heartbeat,
+            tick=self.tick,
+            idle_tick=self.idle_tick,
+            max_queued=self.max_queued_messages,
         )
+        self.settings.update({"syft_pm_hub": hub, "syft_pm_home": self.registry_home()})
         self.log.info("syft_pm %s: registry at %s", __version__, self.registry_home())
 
     def initialize_handlers(self) -> None:

@@ -1,0 +1,195 @@
+"""Wire protocol v1 between the Python side (kernel comm, server websocket) and views.
+
+The Python side is the source of truth. A subscriber gets one ``snapshot``, then
+``delta`` messages numbered by ``seq`` that carry only what changed. Anything that
+breaks the chain (a gap in ``seq``, a reconnect, a reopened comm) is repaired by a fresh
+snapshot, never by replaying history, so neither side keeps a backlog.
+
+``docs/protocol.md`` is the human description and ``labextension/src/protocol.ts`` the
+TypeScript mirror; ``tests/test_protocol_sync.py`` fails when the three drift apart. The
+constants below are what that test reads, so keep them the single list of names.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from .registry import ProcessRecord
+
+PROTOCOL_VERSION = 1
+
+#: Server/kernel -> view.
+SERVER_MESSAGES = ("snapshot", "delta", "heartbeat", "action_result", "error")
+#: View -> server/kernel.
+CLIENT_MESSAGES = ("subscribe", "resync", "poll", "action")
+#: Actions a view may ask for.
+ACTIONS = ("stop", "restart", "start", "remove")
+
+#: Fields of a process's state on the wire (see ``process_state``). Metrics and health
+#: are nested objects that are replaced whole when any part of them changes.
+STATE_FIELDS = (
+    "name",
+    "status",
+    "reason",
+    "pid",
+    "exit_code",
+    "signal",
+    "restarts",
+    "started_at",
+    "ended_at",
+    "stop_reason",
+    "next_restart_at",
+    "command",
+    "cwd",
+    "restart_policy",
+    "ttl",
+    "labels",
+    "origin",
+    "health",
+    "metrics",
+    "error",
+)
+
+LOG_STREAMS = ("stdout", "stderr")
+
+JSON = dict[str, Any]
+
+
+def process_state(rec: ProcessRecord, metrics: JSON | None = None) -> JSON:
+    """Project a registry record onto the wire fields (every key always present)."""
+    cfg, st = rec.config, rec.state
+    cmd = cfg.get("cmd")
+    if isinstance(cmd, list):
+        command = shlex.join(str(c) for c in cmd)
+    elif isinstance(cmd, str):
+        command = cmd
+    else:
+        command = None
+    raw_prov = cfg.get("provenance")
+    prov: JSON = raw_prov if isinstance(raw_prov, dict) else {}
+    origin = {
+        k: prov.get(k) for k in ("kernel_id", "notebook", "user", "host", "source") if prov.get(k)
+    }
+    health = None
+    if rec.health:
+        health = {
+            k: rec.health.get(k)
+            for k in ("status", "message", "checked_at", "source", "consecutive_failures")
+        }
+    return {
+        "name": rec.name,
+        "status": rec.status,
+        "reason": st.get("reason"),
+        "pid": st.get("pid"),
+        "exit_code": st.get("exit_code"),
+        "signal": st.get("signal"),
+        "restarts": st.get("restarts", 0),
+        "started_at": st.get("started_at"),
+        "ended_at": st.get("ended_at"),
+        "stop_reason": st.get("stop_reason"),
+        "next_restart_at": st.get("next_restart_at"),
+        "command": command,
+        "cwd": cfg.get("cwd"),
+        "restart_policy": cfg.get("restart"),
+        "ttl": cfg.get("ttl"),
+        "labels": cfg.get("labels") or {},
+        "origin": origin,
+        "health": health,
+        "metrics": metrics,
+        "error": rec.error,
+    }
+
+
+def diff_state(old: JSON, new: JSON) -> JSON:
+    """Fields of ``new`` that differ from ``old`` (nested objects compared whole)."""
+    return {k: v for k, v in new.items() if old.get(k) != v}
+
+
+def log_lines_payload(lines: list[tuple[float | None, str]]) -> list[list[Any]]:
+    """Lines travel as ``[t, text]`` pairs: compact, and a TS tuple on the other side."""
+    return [[t, text] for t, text in lines]
+
+
+def snapshot(
+    *,
+    seq: int,
+    registry_id: str,
+    time: float,
+    processes: dict[str, JSON],
+    logs: dict[str, dict[str, JSON]],
+    scope: list[str] | None,
+) -> JSON:
+    return {
+        "type": "snapshot",
+        "protocol": PROTOCOL_VERSION,
+        "seq": seq,
+        "registry_id": registry_id,
+        "time": time,
+        "scope": scope,
+        "processes": processes,
+        "logs": logs,
+    }
+
+
+def delta(
+    *,
+    seq: int,
+    time: float,
+    added: dict[str, JSON] | None = None,
+    changed: dict[str, JSON] | None = None,
+    removed: list[str] | None = None,
+    logs: dict[str, dict[str, JSON]] | None = None,
+) -> JSON:
+    return {
+        "type": "delta",
+        "seq": seq,
+        "time": time,
+        "added": added or {},
+        "changed": changed or {},
+        "removed": removed or [],
+        "logs": logs or {},
+    }
+
+
+def heartbeat(*, seq: int, time: float) -> JSON:
+    """``seq`` is the last one sent: a heartbeat lets a view detect a lost delta."""
+    return {"type": "heartbeat", "seq": seq, "time": time}
+
+
+def action_result(
+    request_id: Any, ok: bool, *, error: str | None = None, result: Any = None
+) -> JSON:
+    return {"type": "action_result", "id": request_id, "ok": ok, "error": error, "result": result}
+
+
+def error(message: str, code: str = "bad_request") -> JSON:
+    return {"type": "error", "code": code, "message": message}
+
+
+class ProtocolError(ValueError):
+    """A client message that does not follow protocol v1."""
+
+
+def parse_client_message(msg: object) -> JSON:
+    """Validate a view's message; raise ProtocolError with a reason a developer can act on."""
+    if not isinstance(msg, dict):
+        raise ProtocolError("message must be a JSON object")
+    kind = msg.get("type")
+    if kind not in CLIENT_MESSAGES:
+        raise ProtocolError(f"unknown message type {kind!r}; expected one of {CLIENT_MESSAGES}")
+    if kind == "subscribe":
+        names = msg.get("names")
+        if names is not None and (
+            not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+        ):
+            raise ProtocolError("subscribe.names must be a list of process names or null")
+        lines = msg.get("log_lines")
+        if lines is not None and (not isinstance(lines, int) or not 0 <= lines <= 10_000):
+            raise ProtocolError("subscribe.log_lines must be an integer from 0 to 10000")
+    if kind == "action":
+        if msg.get("action") not in ACTIONS:
+            raise ProtocolError(f"action must be one of {ACTIONS}")
+        if not isinstance(msg.get("name"), str):
+            raise ProtocolError("action.name must be a process name")
+    return msg

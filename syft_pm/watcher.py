@@ -1,0 +1,434 @@
+"""Turns the registry into protocol messages: one snapshot per subscriber, then deltas.
+
+One :class:`Watcher` serves any number of subscribers (comms in a kernel, websockets in
+the server). Its cost follows the number of changes, not the size of anything:
+
+* state, health and config are only re-read when a ``stat`` of the file says it was
+  replaced (every registry write is an atomic rename, so the inode changes);
+* logs are read from a byte cursor, so an idle log costs one ``stat``; a flood is cut
+  to the last ``max_lines_per_tick`` lines with a count of what was skipped;
+* psutil metrics are sampled at a slower rate and only for live processes in scope.
+
+The watcher itself is synchronous and thread-safe; :class:`WatcherThread` drives it,
+sleeping on inotify when available (a change wakes it at once) and on an adaptive tick
+otherwise. Nothing here imports Jupyter: the kernel and server layers only supply a
+``send`` callable per subscriber.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+from ._inotify import Inotify, open_inotify
+from .logs import LogStream
+from .metrics import MetricsSampler
+from .registry import ACTIVE_STATUSES, Registry
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+Send = Callable[[JSON], None]
+_FILES = ("state.json", "health.json", "config.json")
+
+
+def _file_key(directory: Path) -> tuple[Any, ...]:
+    key: list[Any] = []
+    for fname in _FILES:
+        try:
+            st = os.stat(directory / fname)  # noqa: PTH116 - hot path, one syscall
+            key.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            key.append(None)
+    return tuple(key)
+
+
+@dataclass
+class _Tracked:
+    name: str
+    key: tuple[Any, ...] = ()
+    state: JSON = field(default_factory=dict)
+    active: bool = False
+    pid_key: tuple[Any, Any] = (None, None)
+    streams: dict[str, LogStream] = field(default_factory=dict)
+    cursors: dict[str, Any] = field(default_factory=dict)
+    drain: bool = True
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One view: its scope, its own sequence numbers, and how to reach it."""
+
+    send: Send
+    names: frozenset[str] | None = None
+    log_lines: int = 200
+    logs: bool = True
+    seq: int = 0
+    last_sent: float = 0.0
+    id: int = field(default_factory=itertools.count(1).__next__)
+
+    def wants(self, name: str) -> bool:
+        return self.names is None or name in self.names
+
+
+class Watcher:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        snapshot_lines: int = 200,
+        max_lines_per_tick: int = 500,
+        metrics_interval: float = 2.0,
+        heartbeat_interval: float = 15.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.registry = registry.ensure()
+        self.snapshot_lines = snapshot_lines
+        self.max_lines_per_tick = max_lines_per_tick
+        self.metrics_interval = metrics_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._subs: list[Subscription] = []
+        self._tracked: dict[str, _Tracked] = {}
+        self._sampler = MetricsSampler()
+        self._last_metrics = 0.0
+        self._primed = False
+        self.on_subscribers_changed: Callable[[int], None] | None = None
+
+    # -- subscribers ----------------------------------------------------------------------
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subs)
+
+    def subscribe(
+        self,
+        send: Send,
+        names: list[str] | None = None,
+        *,
+        log_lines: int | None = None,
+        logs: bool = True,
+    ) -> Subscription:
+        """Add a view and send it a snapshot right away."""
+        sub = Subscription(
+            send=send,
+            names=frozenset(names) if names is not None else None,
+            log_lines=self.snapshot_lines if log_lines is None else log_lines,
+            logs=logs,
+        )
+        with self._lock:
+            self._subs.append(sub)
+            self.resync(sub)
+        self._notify_count()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+        self._notify_count()
+
+    def resync(self, sub: Subscription) -> None:
+        """Send ``sub`` a fresh snapshot: the answer to any gap, reconnect or reopen."""
+        with self._lock:
+            if not self._primed:
+                self._scan_locked(dispatch=False)
+            processes: dict[str, JSON] = {}
+            logs: dict[str, dict[str, JSON]] = {}
+            for name, tr in self._tracked.items():
+                if not sub.wants(name):
+                    continue
+                processes[name] = tr.state
+                if sub.logs and sub.log_lines > 0:
+                    logs[name] = self._tail_payload(tr, sub.log_lines)
+            sub.seq += 1
+            msg = protocol.snapshot(
+                seq=sub.seq,
+                registry_id=self.registry.id,
+                time=self.clock(),
+                processes=processes,
+                logs=logs,
+                scope=sorted(sub.names) if sub.names is not None else None,
+            )
+            self._send(sub, msg)
+
+    def states(self) -> dict[str, JSON]:
+        """The current wire state of every process (as of the last scan)."""
+        with self._lock:
+            if not self._primed:
+                self._scan_locked(dispatch=False)
+            return {n: tr.state for n, tr in self._tracked.items()}
+
+    def heartbeat(self, sub: Subscription) -> None:
+        with self._lock:
+            self._send(sub, protocol.heartbeat(seq=sub.seq, time=self.clock()))
+
+    # -- scanning -------------------------------------------------------------------------
+
+    def scan(self) -> bool:
+        """One pass over the registry; sends deltas and due heartbeats. True if changed."""
+        with self._lock:
+            return self._scan_locked(dispatch=True)
+
+    def watched_dirs(self) -> list[Path]:
+        with self._lock:
+            return [self.registry.processes_dir / n for n in self._tracked]
+
+    def _scan_locked(self, *, dispatch: bool) -> bool:
+        now = self.clock()
+        names = set(self.registry.names())
+        added: dict[str, JSON] = {}
+        changed: dict[str, JSON] = {}
+        removed = [n for n in self._tracked if n not in names]
+        for n in removed:
+            del self._tracked[n]
+        want_logs = {n for n in names if any(s.logs and s.wants(n) for s in self._subs)}
+        want_any = {n for n in names if any(s.wants(n) for s in self._subs)}
+        for name in sorted(names):
+            tr = self._tracked.get(name)
+            is_new = tr is None
+            if tr is None:
+                tr = self._tracked[name] = _Tracked(name=name)
+            key = _file_key(self.registry.processes_dir / name)
+            if is_new or key != tr.key:
+                tr.key = key
+                rec = self.registry.record(name)
+                new_state = protocol.process_state(rec, tr.state.get("metrics"))
+                was_active = tr.active
+                tr.active = new_state["status"] in ACTIVE_STATUSES
+                pid_key = (rec.state.get("pid"), rec.state.get("create_time"))
+                if pid_key != tr.pid_key or not tr.active:
+                    tr.pid_key = pid_key
+                    if not tr.active:
+                        new_state["metrics"] = None
+                if was_active and not tr.active:
+                    tr.drain = True  # read the last lines the process wrote
+                if is_new:
+                    tr.state = new_state
+                    if self._primed:
+                        added[name] = new_state
+                        tr.cursors = {s: {"ino": None, "off": 0} for s in protocol.LOG_STREAMS}
+                else:
+                    diff = protocol.diff_state(tr.state, new_state)
+                    tr.state = new_state
+                    if diff:
+                        changed[name] = diff
+        if now - self._last_metrics >= self.metrics_interval:
+            self._last_metrics = now
+            live = {
+                n: tr.pid_key
+                for n, tr in self._tracked.items()
+                if tr.active and n in want_any and tr.pid_key[0]
+            }
+            for name, m in self._sampler.sample(live).items():
+                tr = self._tracked[name]
+                if tr.state.get("metrics") != m:
+                    tr.state = {**tr.state, "metrics": m}
+                    if name in added:
+                        added[name] = tr.state
+                    else:
+                        changed.setdefault(name, {})["metrics"] = m
+        logs: dict[str, dict[str, JSON]] = {}
+        for name, tr in self._tracked.items():
+            if name not in want_logs and self._primed:
+                continue
+            if not (tr.active or tr.drain):
+                continue
+            tr.drain = False
+            payload = self._read_logs(tr, prime=not self._primed)
+            if payload:
+                logs[name] = payload
+        self._primed = True
+        anything = bool(added or changed or removed or logs)
+        if dispatch:
+            self._dispatch(now, added, changed, removed, logs)
+        return anything
+
+    def _stream(self, tr: _Tracked, stream: str) -> LogStream:
+        s = tr.streams.get(stream)
+        if s is None:
+            s = tr.streams[stream] = LogStream(self.registry.processes_dir / tr.name, stream)
+        return s
+
+    def _read_logs(self, tr: _Tracked, *, prime: bool) -> JSON:
+        out: JSON = {}
+        for stream in protocol.LOG_STREAMS:
+            ls = self._stream(tr, stream)
+            cursor = tr.cursors.get(stream)
+            if prime or stream not in tr.cursors:
+                # First sight at start-up: begin at the end; the snapshot shows the tail.
+                cursor = None
+            lines, new_cursor, skipped = ls.read_since(cursor, max_lines=self.max_lines_per_tick)
+            tr.cursors[stream] = new_cursor
+            if prime or not (lines or skipped):
+                continue
+            out[stream] = {
+                "lines": protocol.log_lines_payload([(ln.t, ln.text) for ln in lines]),
+                "skipped": skipped,
+            }
+        return out
+
+    def _tail_payload(self, tr: _Tracked, n: int) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
+        for stream in protocol.LOG_STREAMS:
+            ls = self._stream(tr, stream)
+            # Lines before the watcher's own cursor, so the snapshot joins the deltas
+            # that follow it exactly: no line twice, none missing.
+            lines, _ = ls.lines_before(tr.cursors.get(stream), n)
+            pairs = [(ln.t, ln.text) for ln in lines]
+            out[stream] = {"lines": protocol.log_lines_payload(pairs), "skipped": 0}
+        return out
+
+    def _dispatch(
+        self,
+        now: float,
+        added: dict[str, JSON],
+        changed: dict[str, JSON],
+        removed: list[str],
+        logs: dict[str, dict[str, JSON]],
+    ) -> None:
+        for sub in list(self._subs):
+            a = {n: v for n, v in added.items() if sub.wants(n)}
+            c = {n: v for n, v in changed.items() if sub.wants(n)}
+            r = [n for n in removed if sub.wants(n)]
+            lg = {n: v for n, v in logs.items() if sub.logs and sub.wants(n)} if sub.logs else {}
+            if a or c or r or lg:
+                sub.seq += 1
+                self._send(
+                    sub,
+                    protocol.delta(seq=sub.seq, time=now, added=a, changed=c, removed=r, logs=lg),
+                )
+            elif now - sub.last_sent >= self.heartbeat_interval:
+                self._send(sub, protocol.heartbeat(seq=sub.seq, time=now))
+
+    def _send(self, sub: Subscription, msg: JSON) -> None:
+        sub.last_sent = self.clock()
+        try:
+            sub.send(msg)
+        except Exception:  # a broken view must never break the others
+            log.warning("dropping a syft_pm subscriber whose send failed", exc_info=True)
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def _notify_count(self) -> None:
+        cb = self.on_subscribers_changed
+        if cb is not None:
+            cb(len(self._subs))
+
+
+class WatcherThread:
+    """Drives a Watcher from a daemon thread.
+
+    Wakes on inotify events (debounced by ``min_interval`` so a flood yields at most
+    ``1/min_interval`` messages a second), and at least every ``idle_tick`` for metrics
+    and heartbeats. Without inotify it polls, from ``tick`` backing off to ``idle_tick``.
+    """
+
+    def __init__(
+        self,
+        watcher: Watcher,
+        *,
+        tick: float = 0.1,
+        idle_tick: float = 2.0,
+        min_interval: float = 0.05,
+        use_inotify: bool = True,
+        stop_when_idle: bool = False,
+    ) -> None:
+        self.watcher = watcher
+        self.tick = tick
+        self.idle_tick = idle_tick
+        self.min_interval = min_interval
+        self.stop_when_idle = stop_when_idle
+        self._use_inotify = use_inotify
+        self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="syft_pm-watcher", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Scan soon (e.g. after an action), without waiting for the next tick."""
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.wake()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout)
+        self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _run(self) -> None:
+        ino: Inotify | None = open_inotify() if self._use_inotify else None
+        delay = self.tick
+        try:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    changed = self.watcher.scan()
+                except Exception:
+                    log.exception("syft_pm watcher scan failed; retrying")
+                    changed = False
+                if self.stop_when_idle and self.watcher.subscriber_count == 0:
+                    break
+                if ino is not None:
+                    self._sync_watches(ino)
+                    timeout = max(self.min_interval, self.watcher.metrics_interval / 2)
+                    timeout = min(timeout, self.idle_tick)
+                else:
+                    delay = self.tick if changed else min(delay * 1.5, self.idle_tick)
+                    timeout = delay
+                self._wait(ino, timeout)
+                # Debounce: a burst of writes becomes one scan per min_interval.
+                spent = time.monotonic() - started
+                if spent < self.min_interval:
+                    self._stop.wait(self.min_interval - spent)
+        finally:
+            if ino is not None:
+                ino.close()
+
+    def _sync_watches(self, ino: Inotify) -> None:
+        wanted = {str(p) for p in self.watcher.watched_dirs()}
+        wanted.add(str(self.watcher.registry.processes_dir))
+        have = ino.watched()
+        for p in have - wanted:
+            ino.forget(Path(p))
+        for p in wanted - have:
+            ino.watch(Path(p))
+
+    def _wait(self, ino: Inotify | None, timeout: float) -> None:
+        import select
+
+        fds = [self._wake_r] + ([ino.fd] if ino is not None else [])
+        ready, _, _ = select.select(fds, [], [], timeout)
+        if self._wake_r in ready:
+            with contextlib.suppress(OSError):
+                os.read(self._wake_r, 4096)
+        if ino is not None and ino.fd in ready:
+            ino.drain()
