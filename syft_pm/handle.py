@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal as _signal
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import procutil
 from .logs import DEFAULT_BACKUPS, LogStream
-from .registry import ACTIVE_STATUSES, FINAL_STATUSES, ProcessRecord
+from .registry import ACTIVE_STATUSES, FINAL_STATUSES, ProcessRecord, Registry
 
 if TYPE_CHECKING:
     from .manager import ProcessManager
@@ -51,8 +53,33 @@ class ProcessHandle:
         return self._rec
 
     @property
-    def directory(self) -> Any:
+    def directory(self) -> Path:
         return self._manager.registry.processes_dir / self.name
+
+    @property
+    def registry(self) -> Registry:
+        """The registry this process belongs to (its ``id`` names it in cell outputs)."""
+        return self._manager.registry
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A copy of ``state.json`` as last refreshed (see docs/registry.md)."""
+        return dict(self.refresh()._rec.state)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """A copy of ``config.json`` (what was asked to run, and by whom)."""
+        return dict(self._rec.config)
+
+    @property
+    def command_line(self) -> str:
+        """The command as one shell-quoted line, for display."""
+        cmd = self._rec.config.get("cmd")
+        if isinstance(cmd, str):
+            return cmd
+        if isinstance(cmd, list):
+            return shlex.join(str(c) for c in cmd)
+        return ""
 
     @property
     def status(self) -> str:

@@ -41,6 +41,7 @@ from .registry import (
     Registry,
     atomic_write_json,
     default_home,
+    fsync_file,
 )
 
 if TYPE_CHECKING:
@@ -439,12 +440,14 @@ class ProcessManager:
             tmp = pdir / ".function.pkl.tmp"
             tmp.write_bytes(payload)
             tmp.replace(pdir / "function.pkl")
-        atomic_write_json(pdir / "config.json", config)
+        # No fsync yet: the files are flushed below while the supervisor boots, which
+        # keeps two disk flushes off run()'s latency (readers see the files at once).
+        atomic_write_json(pdir / "config.json", config, fsync=False)
         for stream in ("stdout.log", "stderr.log"):
             # Present from the start, so readers and info() never see a missing log.
             os.close(os.open(pdir / stream, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         now = time.time()
-        atomic_write_json(pdir / "state.json", _initial_state(run_id, now))
+        atomic_write_json(pdir / "state.json", _initial_state(run_id, now), fsync=False)
         env = {k: v for k, v in os.environ.items() if k not in _CHILD_ONLY_ENV}
         env[procutil.ENV_SUPERVISOR] = "1"
         r, w = os.pipe()
@@ -468,6 +471,8 @@ class ProcessManager:
             os.close(w)
         # Reap the supervisor whenever it ends, so a long-lived kernel collects no zombies.
         threading.Thread(target=proc.wait, name=f"syft-pm-reap-{proc.pid}", daemon=True).start()
+        fsync_file(pdir / "config.json")
+        fsync_file(pdir / "state.json")
         try:
             msg = _read_ready(r, READY_TIMEOUT)
         finally:

@@ -68,8 +68,13 @@ def default_home() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".syft_pm"
 
 
-def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
-    """Replace ``path`` with ``data`` so that no reader ever sees a partial file."""
+def atomic_write_json(path: Path, data: dict[str, Any], *, fsync: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that no reader ever sees a partial file.
+
+    ``fsync=False`` is for a caller on a latency-critical path that calls
+    :func:`fsync_file` itself a moment later (run() does, while the supervisor boots):
+    readers see the file at once either way; only crash durability is deferred.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     payload = json.dumps(data, indent=1, sort_keys=True).encode()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -77,12 +82,25 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
-            os.fsync(f.fileno())
+            if fsync:
+                os.fsync(f.fileno())
         tmp.replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def fsync_file(path: Path) -> None:
+    """Flush ``path`` to disk (after an ``atomic_write_json(..., fsync=False)``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return  # replaced or removed meanwhile: whoever did it syncs their own
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -157,7 +175,11 @@ class Registry:
                 if not meta.exists():
                     atomic_write_json(
                         meta,
-                        {"schema": SCHEMA_VERSION, "id": str(uuid.uuid4()), "created_at": time.time()},
+                        {
+                            "schema": SCHEMA_VERSION,
+                            "id": str(uuid.uuid4()),
+                            "created_at": time.time(),
+                        },
                     )
         return self
 

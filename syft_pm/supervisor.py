@@ -64,17 +64,26 @@ class _suppress:
         return et is not None and issubclass(et, self.exceptions)
 
 
-def write_json(path: str, data: dict[str, Any]) -> None:
+def write_json(
+    path: str, data: dict[str, Any], before_sync: Callable[[], None] | None = None
+) -> None:
     """registry.atomic_write_json without importing the registry (same bytes, same rules:
     temporary file, fsync, rename), because it is needed before the child is ready."""
     tmp = f"{os.path.dirname(path)}/.{os.path.basename(path)}.{os.getpid()}.tmp"  # noqa: PTH119, PTH120
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, json.dumps(data, indent=1, sort_keys=True).encode())
-        os.fsync(fd)
+        if before_sync is None:
+            os.fsync(fd)
+            os.replace(tmp, path)  # noqa: PTH105
+        else:
+            # Visible first, flushed a moment later: ``before_sync`` (readiness) is not
+            # delayed by the disk; the record is durable before anything else happens.
+            os.replace(tmp, path)  # noqa: PTH105
+            before_sync()
+            os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)  # noqa: PTH105
 
 
 def _log(msg: str) -> None:
@@ -238,10 +247,10 @@ class Supervisor:
 
     # -- state ------------------------------------------------------------------------
 
-    def write_state(self, **changes: Any) -> None:
+    def write_state(self, before_sync: Callable[[], None] | None = None, **changes: Any) -> None:
         self.state.update(changes)
         self.state["updated_at"] = time.time()
-        write_json(f"{self.dir}/state.json", self.state)
+        write_json(f"{self.dir}/state.json", self.state, before_sync)
 
     def _ready(self, payload: dict[str, Any]) -> None:
         if self.ready_fd < 0:
@@ -276,25 +285,25 @@ class Supervisor:
         self.restart_at = None
         with _suppress(OSError):
             os.unlink(f"{self.dir}/health.json")  # noqa: PTH108
+        ctime = procutil.create_time(pid)
+        ready = {
+            "ok": True,
+            "pid": pid,
+            "create_time": ctime,
+            "supervisor_pid": self.pid,
+            "supervisor_create_time": self.state["supervisor_create_time"],
+        }
         self.write_state(
+            lambda: self._ready(ready),
             status="running",
             reason=None,
             pid=pid,
-            create_time=procutil.create_time(pid),
+            create_time=ctime,
             exit_code=None,
             signal=None,
             started_at=now,
             ended_at=None,
             next_restart_at=None,
-        )
-        self._ready(
-            {
-                "ok": True,
-                "pid": pid,
-                "create_time": self.state["create_time"],
-                "supervisor_pid": self.pid,
-                "supervisor_create_time": self.state["supervisor_create_time"],
-            }
         )
         if self.monitor is not None:
             self.monitor.child_started(now)
