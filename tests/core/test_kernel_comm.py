@@ -1,0 +1,205 @@
+"""The comm target ``syft_pm`` in a real kernel, driven through jupyter_client."""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PY
+
+from syft_pm.display import MIME_TYPE
+from syft_pm.manager import ProcessManager
+
+pytest.importorskip("jupyter_client")
+
+TICKER = (
+    "import itertools, time\n"
+    "for i in itertools.count():\n"
+    "    print('tick', i, flush=True)\n"
+    "    time.sleep(0.1)\n"
+)
+
+
+class KernelComms:
+    """A kernel client that opens ``syft_pm`` comms and sorts what comes back."""
+
+    def __init__(self, kc: Any) -> None:
+        self.kc = kc
+        self.inbox: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.closed: set[str] = set()
+
+    def execute(self, code: str) -> dict[str, Any]:
+        outputs: list[dict[str, Any]] = []
+        reply = self.kc.execute_interactive(code, timeout=60, output_hook=outputs.append)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        for msg in outputs:
+            self._sort(msg)
+        return {"reply": reply, "outputs": outputs}
+
+    def open(self, data: dict[str, Any] | None = None) -> str:
+        comm_id = uuid.uuid4().hex
+        msg = self.kc.session.msg(
+            "comm_open", {"comm_id": comm_id, "target_name": "syft_pm", "data": data or {}}
+        )
+        self.kc.shell_channel.send(msg)
+        return comm_id
+
+    def send(self, comm_id: str, data: dict[str, Any]) -> None:
+        self.kc.shell_channel.send(
+            self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        )
+
+    def close(self, comm_id: str) -> None:
+        self.kc.shell_channel.send(
+            self.kc.session.msg("comm_close", {"comm_id": comm_id, "data": {}})
+        )
+
+    def _sort(self, msg: dict[str, Any]) -> None:
+        kind = msg["header"]["msg_type"]
+        if kind == "comm_msg":
+            self.inbox[msg["content"]["comm_id"]].append(msg["content"]["data"])
+        elif kind == "comm_close":
+            self.closed.add(msg["content"]["comm_id"])
+
+    def wait(
+        self, comm_id: str, pred: Callable[[list[dict[str, Any]]], Any], timeout: float = 15
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = pred(self.inbox[comm_id])
+            if value:
+                return value
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out; comm {comm_id} got {self.inbox[comm_id]!r}")
+            try:
+                self._sort(self.kc.get_iopub_msg(timeout=min(left, 0.5)))
+            except queue.Empty:
+                pass
+
+
+def snapshot_of(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((m for m in messages if m["type"] == "snapshot"), None)
+
+
+def delta_line(text: str) -> Callable[[list[dict[str, Any]]], bool]:
+    def pred(messages: list[dict[str, Any]]) -> bool:
+        return any(
+            text in line
+            for m in messages
+            if m["type"] == "delta"
+            for chunks in m["logs"].values()
+            for line in (t for _, t in chunks.get("stdout", {}).get("lines", []))
+        )
+
+    return pred
+
+
+@pytest.fixture
+def kernel(home: Path, tmp_path: Path) -> Iterator[tuple[Any, KernelComms]]:
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(env={**os.environ, "SYFT_PM_HOME": str(home)}, cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        comms = KernelComms(kc)
+        comms.execute("import syft_pm, sys")
+        yield km, comms
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@pytest.mark.timeout(120)
+def test_displaying_a_handle_gives_three_mime_types(kernel):
+    _, comms = kernel
+    comms.execute(f"h = syft_pm.run('shown', [{PY!r}, '-c', 'import time; time.sleep(300)'])")
+    result = comms.execute("h")
+    (bundle,) = [m for m in result["outputs"] if m["header"]["msg_type"] == "execute_result"]
+    data = bundle["content"]["data"]
+    assert {MIME_TYPE, "text/html", "text/plain"} <= set(data)
+    ref = data[MIME_TYPE]
+    assert ref["name"] == "shown" and ref["version"] == 1 and ref["registry_id"]
+    assert "shown" in data["text/plain"] and "running" in data["text/plain"]
+
+
+@pytest.mark.timeout(120)
+def test_comm_snapshot_then_pushed_lines_to_every_comm(kernel, pm: ProcessManager):
+    _, comms = kernel
+    comms.execute(f"h = syft_pm.run('ticker', [{PY!r}, '-u', '-c', {TICKER!r}])")
+    first, second = comms.open(), comms.open({"names": ["ticker"]})
+    snap = comms.wait(first, snapshot_of)
+    assert "ticker" in snap["processes"]
+    assert snap["processes"]["ticker"]["status"] == "running"
+    comms.wait(second, snapshot_of)
+    # Lines the process prints later arrive as deltas, pushed, on both comms, while
+    # the kernel is idle (nothing is executing).
+    n = len(pm.get("ticker").stdout.tail(1000)) + 5
+    comms.wait(first, delta_line(f"tick {n}"))
+    comms.wait(second, delta_line(f"tick {n}"))
+
+
+@pytest.mark.timeout(120)
+def test_reopened_comm_gets_a_fresh_snapshot_and_resync_works(kernel):
+    _, comms = kernel
+    comms.execute(f"h = syft_pm.run('again', [{PY!r}, '-c', 'import time; time.sleep(300)'])")
+    c1 = comms.open({"names": ["again"]})
+    comms.wait(c1, snapshot_of)
+    comms.close(c1)
+    c2 = comms.open({"names": ["again"]})
+    snap = comms.wait(c2, snapshot_of)
+    assert list(snap["processes"]) == ["again"]
+    comms.send(c2, {"type": "resync"})
+    comms.wait(c2, lambda ms: len([m for m in ms if m["type"] == "snapshot"]) == 2)
+    comms.send(c2, {"type": "bogus"})
+    err = comms.wait(c2, lambda ms: next((m for m in ms if m["type"] == "error"), None))
+    assert "unknown message type" in err["message"]
+
+
+@pytest.mark.timeout(120)
+def test_poll_and_actions_over_the_comm(kernel, pm: ProcessManager):
+    _, comms = kernel
+    comms.execute(f"h = syft_pm.run('act', [{PY!r}, '-c', 'import time; time.sleep(300)'])")
+    c = comms.open({"names": ["act"], "logs": False})
+    comms.wait(c, snapshot_of)
+    comms.send(c, {"type": "poll"})
+    comms.wait(c, lambda ms: any(m["type"] in ("heartbeat", "delta") for m in ms))
+    comms.send(c, {"type": "action", "id": "s1", "action": "stop", "name": "act"})
+    res = comms.wait(c, lambda ms: next((m for m in ms if m["type"] == "action_result"), None))
+    assert res["ok"] and res["id"] == "s1"
+    assert pm.get("act").status == "stopped"
+    comms.wait(
+        c,
+        lambda ms: any(
+            m["type"] == "delta" and m["changed"].get("act", {}).get("status") == "stopped"
+            for m in ms
+        ),
+    )
+    comms.send(c, {"type": "action", "id": "s2", "action": "remove", "name": "nope"})
+    bad = comms.wait(c, lambda ms: next((m for m in ms if m.get("id") == "s2"), None))
+    assert not bad["ok"] and "nope" in bad["error"]
+
+
+@pytest.mark.timeout(180)
+def test_kernel_restart_leaves_the_process_running(kernel, pm: ProcessManager):
+    km, comms = kernel
+    comms.execute(f"h = syft_pm.run('keep', [{PY!r}, '-c', 'import time; time.sleep(300)'])")
+    pid = pm.get("keep").pid
+    km.restart_kernel(now=True)
+    comms.kc.wait_for_ready(timeout=60)
+    h = pm.get("keep")
+    assert h.is_running() and h.pid == pid
+    # The new kernel serves comms again once syft_pm is imported.
+    comms.execute("import syft_pm")
+    c = comms.open()
+    assert comms.wait(c, snapshot_of)["processes"]["keep"]["pid"] == pid

@@ -1,0 +1,254 @@
+"""REST routes and the events websocket of the server extension, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado import httpclient
+
+from syft_pm.manager import ProcessManager
+
+PY = sys.executable
+SLEEPER = [PY, "-c", "import time; time.sleep(300)"]
+
+
+@pytest.fixture
+def pm(syft_home: Path) -> Any:
+    manager = ProcessManager(syft_home)
+    yield manager
+    for h in manager.list():
+        try:
+            h.stop(timeout=3)
+        except Exception as e:
+            print("teardown:", e)
+
+
+async def get_json(jp_fetch, *parts: str, **params: Any) -> Any:
+    resp = await jp_fetch(*parts, params=params or None)
+    return json.loads(resp.body)
+
+
+async def expect_error(jp_fetch, code: int, *parts: str, method: str = "GET", **kw: Any) -> str:
+    with pytest.raises(httpclient.HTTPClientError) as exc:
+        await jp_fetch(*parts, method=method, **kw)
+    assert exc.value.code == code, (parts, exc.value.code, exc.value.response.body)
+    body = json.loads(exc.value.response.body)
+    assert body["message"], body
+    return str(body["message"])
+
+
+async def raw_get(jp_http_port: int, jp_base_url: str, path: str, token: str) -> int:
+    """A request whose path is sent exactly as written (no client-side quoting)."""
+    client = httpclient.AsyncHTTPClient()
+    resp = await client.fetch(
+        f"http://localhost:{jp_http_port}{jp_base_url}{path}",
+        headers={"Authorization": f"token {token}"},
+        raise_error=False,
+    )
+    return int(resp.code)
+
+
+def start_from_plain_python(home: Path, name: str) -> None:
+    """Start a process from a separate Python interpreter (no kernel, no server)."""
+    code = f"import syft_pm; syft_pm.run({name!r}, {SLEEPER!r})"
+    subprocess.run(
+        [PY, "-c", code], env={"SYFT_PM_HOME": str(home), "PATH": "/usr/bin:/bin"}, check=True
+    )
+
+
+async def test_lists_a_process_started_by_a_plain_python_process(jp_fetch, syft_home, pm):
+    start_from_plain_python(syft_home, "plain")
+    data = await get_json(jp_fetch, "syft-pm", "api", "processes")
+    (proc,) = [p for p in data["processes"] if p["name"] == "plain"]
+    assert proc["status"] == "running" and proc["pid"] == pm.get("plain").pid
+    assert data["registry_id"] == pm.registry.id
+
+
+async def test_filters(jp_fetch, pm):
+    pm.run("web", SLEEPER, labels={"team": "a"})
+    pm.run("job", [PY, "-c", "pass"], labels={"team": "b"}).wait(timeout=10)
+    by_status = await get_json(jp_fetch, "syft-pm", "api", "processes", status="running")
+    assert [p["name"] for p in by_status["processes"]] == ["web"]
+    by_label = await get_json(jp_fetch, "syft-pm", "api", "processes", label="team=b")
+    assert [p["name"] for p in by_label["processes"]] == ["job"]
+    assert "unknown status" in await expect_error(
+        jp_fetch, 400, "syft-pm", "api", "processes", params={"status": "dancing"}
+    )
+    assert "key=value" in await expect_error(
+        jp_fetch, 400, "syft-pm", "api", "processes", params={"label": "nokey"}
+    )
+
+
+async def test_detail_and_unknown_names(jp_fetch, pm):
+    h = pm.run("detail", SLEEPER)
+    info = await get_json(jp_fetch, "syft-pm", "api", "processes", "detail")
+    assert info["name"] == "detail" and info["pid"] == h.pid and info["config"]["cmd"] == SLEEPER
+    assert "no process named" in await expect_error(
+        jp_fetch, 404, "syft-pm", "api", "processes", "missing"
+    )
+    assert "limit" in await expect_error(jp_fetch, 400, "syft-pm", "api", "processes", "x" * 300)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "syft-pm/api/processes/..%2F..%2Fetc%2Fpasswd",
+        "syft-pm/api/processes/%2e%2e",
+        "syft-pm/api/processes/.hidden/logs",
+        "syft-pm/api/processes/%2Fetc%2Fpasswd/logs",
+        "syft-pm/api/processes/a%00b/logs",
+        "syft-pm/api/processes/..%252F..%252Fetc/logs",
+    ],
+)
+async def test_traversal_attempts_are_refused(
+    jp_fetch, jp_http_port, jp_base_url, jp_serverapp, path
+):
+    # jp_fetch is requested so the server listens; the raw request keeps the encoding.
+    token = jp_serverapp.identity_provider.token
+    code = await raw_get(jp_http_port, jp_base_url, path, token)
+    assert code in (400, 404), (path, code)
+
+
+async def test_logs_tail_paging_follow_and_search(jp_fetch, pm):
+    h = pm.run("talk", [PY, "-c", "for i in range(50): print('say', i)"])
+    h.wait(timeout=10)
+    last = await get_json(jp_fetch, "syft-pm", "api", "processes", "talk", "logs", lines="10")
+    assert [t for _, t in last["lines"]] == [f"say {i}" for i in range(40, 50)]
+    assert all(isinstance(ts, float) for ts, _ in last["lines"])
+    older = await get_json(
+        jp_fetch, "syft-pm", "api", "processes", "talk", "logs", lines="10", before=last["before"]
+    )
+    assert [t for _, t in older["lines"]] == [f"say {i}" for i in range(30, 40)]
+    found = await get_json(jp_fetch, "syft-pm", "api", "processes", "talk", "logs", search="say 4")
+    assert [t for _, t in found["lines"]][:2] == ["say 49", "say 48"]
+    follow = await get_json(
+        jp_fetch, "syft-pm", "api", "processes", "talk", "logs", after=last["cursor"]
+    )
+    assert follow["lines"] == []
+    for params, msg in (
+        ({"stream": "stdin"}, "stream"),
+        ({"lines": "0"}, "between"),
+        ({"lines": "many"}, "integer"),
+        ({"before": "nonsense"}, "cursor"),
+    ):
+        assert msg in await expect_error(
+            jp_fetch, 400, "syft-pm", "api", "processes", "talk", "logs", params=params
+        )
+
+
+async def test_actions(jp_fetch, pm):
+    pm.run("ctl", SLEEPER)
+    await expect_error(jp_fetch, 409, "syft-pm", "api", "processes", "ctl", method="DELETE")
+    r = await jp_fetch("syft-pm", "api", "processes", "ctl", "stop", method="POST", body="{}")
+    assert json.loads(r.body)["status"] == "stopped"
+    assert pm.get("ctl").status == "stopped"
+    r = await jp_fetch("syft-pm", "api", "processes", "ctl", "start", method="POST", body="")
+    assert json.loads(r.body)["status"] == "running"
+    r = await jp_fetch("syft-pm", "api", "processes", "ctl", "restart", method="POST", body="{}")
+    assert json.loads(r.body)["status"] == "running"
+    assert "unknown action" in await expect_error(
+        jp_fetch, 404, "syft-pm", "api", "processes", "ctl", "explode", method="POST", body="{}"
+    )
+    assert "JSON" in await expect_error(
+        jp_fetch, 400, "syft-pm", "api", "processes", "ctl", "stop", method="POST", body="{nope"
+    )
+    assert "timeout" in await expect_error(
+        jp_fetch,
+        400,
+        "syft-pm",
+        "api",
+        "processes",
+        "ctl",
+        "stop",
+        method="POST",
+        body=json.dumps({"timeout": -1}),
+    )
+    r = await jp_fetch("syft-pm", "api", "processes", "ctl", method="DELETE", params={"force": "1"})
+    assert json.loads(r.body)["status"] == "removed"
+    assert not pm.registry.exists("ctl")
+
+
+class WsClient:
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+
+    async def until(self, pred: Any, timeout: float = 10) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in self.messages:
+                if pred(m):
+                    return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out; got {self.messages!r}")
+            try:
+                raw = await asyncio.wait_for(self.ws.read_message(), left)
+            except asyncio.TimeoutError:
+                continue
+            if raw is None:
+                raise AssertionError("websocket closed")
+            self.messages.append(json.loads(raw))
+
+
+def is_snapshot(m: dict[str, Any]) -> bool:
+    return m["type"] == "snapshot"
+
+
+def status_delta(name: str, status: str) -> Any:
+    return lambda m: (
+        m["type"] == "delta"
+        and (
+            m["changed"].get(name, {}).get("status") == status
+            or m["added"].get(name, {}).get("status") == status
+        )
+    )
+
+
+async def test_websocket_snapshot_deltas_two_clients_and_reconnect(
+    jp_ws_fetch, jp_fetch, syft_home, pm
+):
+    a = WsClient(await jp_ws_fetch("syft-pm", "api", "events"))
+    b = WsClient(await jp_ws_fetch("syft-pm", "api", "events"))
+    await a.until(is_snapshot)
+    await b.until(is_snapshot)
+    start_from_plain_python(syft_home, "ws-proc")
+    await a.until(status_delta("ws-proc", "running"))
+    await b.until(status_delta("ws-proc", "running"))
+    await jp_fetch("syft-pm", "api", "processes", "ws-proc", "stop", method="POST", body="{}")
+    da = await a.until(status_delta("ws-proc", "stopped"))
+    db = await b.until(status_delta("ws-proc", "stopped"))
+    assert da["changed"] == db["changed"]
+    a.ws.close()
+    again = WsClient(await jp_ws_fetch("syft-pm", "api", "events"))
+    snap = await again.until(is_snapshot)
+    assert snap["processes"]["ws-proc"]["status"] == "stopped"
+    b.ws.close()
+    again.ws.close()
+
+
+async def test_websocket_scope_actions_and_bad_messages(jp_ws_fetch, pm):
+    pm.run("one", SLEEPER)
+    pm.run("two", SLEEPER)
+    c = WsClient(await jp_ws_fetch("syft-pm", "api", "events", params={"name": "one"}))
+    snap = await c.until(is_snapshot)
+    assert list(snap["processes"]) == ["one"]
+    await c.ws.write_message(
+        json.dumps({"type": "action", "id": 7, "action": "stop", "name": "one"})
+    )
+    res = await c.until(lambda m: m["type"] == "action_result")
+    assert res["ok"] and res["id"] == 7
+    await c.until(status_delta("one", "stopped"))
+    await c.ws.write_message("not json")
+    await c.until(lambda m: m["type"] == "error")
+    await c.ws.write_message(json.dumps({"type": "subscribe", "names": ["two"]}))
+    snap2 = await c.until(lambda m: is_snapshot(m) and m["scope"] == ["two"])
+    assert list(snap2["processes"]) == ["two"]
+    c.ws.close()
