@@ -265,6 +265,12 @@ class ProcessHandle:
             "error": rec.error,
         }
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """A live view in JupyterLab, a static snapshot elsewhere (see display.py)."""
+        from .display import mimebundle
+
+        return mimebundle(self)
+
     def __repr__(self) -> str:
         rec = self.refresh()._rec
         parts = [f"{self.name!r}", rec.status]

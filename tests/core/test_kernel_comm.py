@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import time
@@ -79,10 +80,8 @@ class KernelComms:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out; comm {comm_id} got {self.inbox[comm_id]!r}")
-            try:
+            with contextlib.suppress(queue.Empty):
                 self._sort(self.kc.get_iopub_msg(timeout=min(left, 0.5)))
-            except queue.Empty:
-                pass
 
 
 def snapshot_of(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
