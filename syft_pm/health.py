@@ -283,11 +283,12 @@ class HealthMonitor:
         self._event.set()
 
     def close(self) -> None:
+        """Stop checking. Does not wait for a probe in flight (stop() must not wait on
+        an HTTP timeout): its result is discarded, the thread is a daemon."""
         with self._lock:
             self._closed = True
+            self._generation += 1
         self._event.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=float(self.spec["timeout"]) + 1.0)
 
     def verdict(self) -> tuple[str | None, str]:
         with self._lock:

@@ -454,6 +454,8 @@ class LogStream:
         opened: list[int] = []
         try:
             segs, reset = self._segments(ino, off, opened)
+            if not segs:  # removed between the stat and the open
+                return ReadResult([], cursor, 0)
             return self._collect(segs, reset, max_lines, max_bytes)
         finally:
             for fd in opened:

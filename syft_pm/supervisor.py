@@ -188,6 +188,7 @@ class Supervisor:
         self.consecutive = 0
         self.backoff = {**DEFAULT_BACKOFF, **(self.config.get("backoff") or {})}
         self.stop_requested = False
+        self.closing = False
         self.health_dirty = False
         self.spawn_lock: Any = _NullLock()
         self.probe_cond: threading.Condition | None = None
@@ -357,7 +358,8 @@ class Supervisor:
         """Everything of ours: our children (orphans come to us) and their descendants."""
         import psutil
 
-        probe_pids = set(self.probe_results)
+        # A running health probe is left alone between runs, but not when we are going away.
+        probe_pids = set() if self.closing else set(self.probe_results)
         try:
             roots = [p for p in psutil.Process(self.pid).children() if p.pid not in probe_pids]
         except psutil.Error:
@@ -522,6 +524,7 @@ class Supervisor:
         self.write_state(
             status="stopping", reason=reason, stop_reason=stop_reason, next_restart_at=None
         )
+        self.closing = True
         if self.monitor is not None:
             self.monitor.close()
         self.kill_tree(timeout)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import PY, wait_for
 
@@ -176,3 +178,28 @@ def test_report_health_outside_a_managed_process(
     rec = syft_pm.report_health("healthy", {"a": 1})
     assert json.loads((tmp_path / "health.json").read_text()) == rec
     assert os.stat(tmp_path / "health.json").st_mode & 0o777 == 0o600
+
+
+def test_stop_does_not_wait_for_a_probe_in_flight(pm: ProcessManager, tmp_path: Path) -> None:
+    marker = tmp_path / "probe.pid"
+    h = pm.run(
+        "probing",
+        ["sleep", "60"],
+        health={
+            "type": "command",
+            "cmd": ["sh", "-c", f"echo $$ > {marker}.tmp; mv {marker}.tmp {marker}; exec sleep 30"],
+            "interval": 0.1,
+            "timeout": 20,
+        },
+    )
+    probe = psutil.Process(
+        int(wait_for(lambda: marker.exists() and marker.read_text(), what="probe"))
+    )
+    t0 = time.monotonic()
+    h.stop()
+    assert time.monotonic() - t0 < 5
+    assert h.status == "stopped"
+    # the probe's own process went with the tree
+    wait_for(
+        lambda: not probe.is_running() or probe.status() == psutil.STATUS_ZOMBIE, what="probe gone"
+    )
