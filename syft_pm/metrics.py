@@ -34,17 +34,58 @@ def _cached(p: psutil.Process, now: float) -> tuple[psutil.Process, bool]:
     return (hit[0], False) if hit else (p, True)
 
 
-def tree_metrics(pid: int | None, create_time: float | None) -> dict[str, Any] | None:
-    """``{"cpu_percent", "rss_bytes", "threads", "children", "ports"}`` or None if gone."""
+def children_map() -> dict[int, list[int]]:
+    """Parent pid -> child pids for the whole machine, from one pass over /proc.
+
+    ``Process.children()`` rescans /proc on every call; sampling many trees with one
+    shared map is what keeps the watcher's cost flat in the number of processes.
+    """
+    import psutil
+
+    out: dict[int, list[int]] = {}
+    for p in psutil.process_iter(["ppid"]):
+        ppid = p.info.get("ppid")
+        if ppid is not None:
+            out.setdefault(ppid, []).append(p.pid)
+    return out
+
+
+def _descendants(root: psutil.Process, kids: dict[int, list[int]]) -> list[psutil.Process]:
+    import psutil
+
+    out: list[psutil.Process] = []
+    stack = list(kids.get(root.pid, ()))
+    seen = {root.pid}
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            out.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+        stack.extend(kids.get(pid, ()))
+    return out
+
+
+def tree_metrics(
+    pid: int | None, create_time: float | None, kids: dict[int, list[int]] | None = None
+) -> dict[str, Any] | None:
+    """``{"cpu_percent", "rss_bytes", "threads", "children", "ports"}`` or None if gone.
+
+    ``kids`` is a :func:`children_map` shared by a caller that samples many trees.
+    """
     import psutil
 
     root = procutil.verified(pid, create_time)
     if root is None:
         return None
     try:
-        procs = [root, *root.children(recursive=True)]
+        descendants = root.children(recursive=True) if kids is None else _descendants(root, kids)
     except psutil.Error:
         return None
+    procs = [root, *descendants]
     now = time.time()
     cpu = 0.0
     rss = 0
@@ -90,4 +131,7 @@ class MetricsSampler:
     def sample(
         self, targets: Mapping[str, tuple[int | None, float | None]]
     ) -> dict[str, dict[str, Any] | None]:
-        return {name: tree_metrics(pid, ct) for name, (pid, ct) in targets.items()}
+        if not targets:
+            return {}
+        kids = children_map()
+        return {name: tree_metrics(pid, ct, kids) for name, (pid, ct) in targets.items()}

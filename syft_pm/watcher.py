@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 Send = Callable[[JSON], None]
 _FILES = ("state.json", "health.json", "config.json")
+METRICS_BACKOFF = 8
 
 
 def _file_key(directory: Path) -> tuple[Any, ...]:
@@ -62,6 +63,10 @@ class _Tracked:
     streams: dict[str, LogStream] = field(default_factory=dict)
     cursors: dict[str, Any] = field(default_factory=dict)
     drain: bool = True
+    #: Metrics back off while they do not change (an idle server, a sleeping job):
+    #: the interval doubles up to METRICS_BACKOFF x the base, and resets on a change.
+    metrics_every: float = 0.0
+    metrics_due: float = 0.0
 
 
 @dataclass(eq=False)
@@ -209,6 +214,8 @@ class Watcher:
                 pid_key = (rec.state.get("pid"), rec.state.get("create_time"))
                 if pid_key != tr.pid_key or not tr.active:
                     tr.pid_key = pid_key
+                    tr.metrics_due = 0.0
+                    tr.metrics_every = 0.0
                     if not tr.active:
                         new_state["metrics"] = None
                 if was_active and not tr.active:
@@ -225,19 +232,7 @@ class Watcher:
                         changed[name] = diff
         if now - self._last_metrics >= self.metrics_interval:
             self._last_metrics = now
-            live = {
-                n: tr.pid_key
-                for n, tr in self._tracked.items()
-                if tr.active and n in want_any and tr.pid_key[0]
-            }
-            for name, m in self._sampler.sample(live).items():
-                tr = self._tracked[name]
-                if tr.state.get("metrics") != m:
-                    tr.state = {**tr.state, "metrics": m}
-                    if name in added:
-                        added[name] = tr.state
-                    else:
-                        changed.setdefault(name, {})["metrics"] = m
+            self._sample_metrics(now, want_any, added, changed)
         logs: dict[str, dict[str, JSON]] = {}
         for name, tr in self._tracked.items():
             if name not in want_logs and self._primed:
@@ -253,6 +248,31 @@ class Watcher:
         if dispatch:
             self._dispatch(now, added, changed, removed, logs)
         return anything
+
+    def _sample_metrics(
+        self, now: float, want: set[str], added: dict[str, JSON], changed: dict[str, JSON]
+    ) -> None:
+        due = {
+            n: tr.pid_key
+            for n, tr in self._tracked.items()
+            if tr.active and n in want and tr.pid_key[0] and now >= tr.metrics_due
+        }
+        for name, m in self._sampler.sample(due).items():
+            tr = self._tracked[name]
+            if tr.state.get("metrics") != m:
+                tr.state = {**tr.state, "metrics": m}
+                tr.metrics_every = self.metrics_interval
+                if name in added:
+                    added[name] = tr.state
+                else:
+                    changed.setdefault(name, {})["metrics"] = m
+            else:
+                tr.metrics_every = min(
+                    max(tr.metrics_every * 2, self.metrics_interval),
+                    self.metrics_interval * METRICS_BACKOFF,
+                )
+            # A hair early, so a tick landing just before the due time still samples.
+            tr.metrics_due = now + tr.metrics_every * 0.95
 
     def _stream(self, tr: _Tracked, stream: str) -> LogStream:
         s = tr.streams.get(stream)
@@ -399,8 +419,11 @@ class WatcherThread:
                     break
                 if ino is not None:
                     self._sync_watches(ino)
-                    timeout = max(self.min_interval, self.watcher.metrics_interval / 2)
-                    timeout = min(timeout, self.idle_tick)
+                    # inotify wakes us for every registry change; the timeout only
+                    # paces metrics and heartbeats.
+                    timeout = max(
+                        self.min_interval, min(self.watcher.metrics_interval, self.idle_tick)
+                    )
                 else:
                     delay = self.tick if changed else min(delay * 1.5, self.idle_tick)
                     timeout = delay

@@ -268,3 +268,24 @@ def test_late_subscriber_sees_each_line_once_across_snapshot_and_delta(pm):
     w.subscribe(late)
     w.scan()
     assert late.lines("seam") == ["old", "new"]
+
+
+def test_unchanging_metrics_are_sampled_less_and_less_often(pm):
+    pm.run("calm", ["sleep", "300"])
+    now = [1000.0]
+    w = make_watcher(pm, metrics_interval=2.0, clock=lambda: now[0])
+    sampled: list[float] = []
+
+    class Steady:
+        def sample(self, targets):
+            sampled.extend(now[0] for _ in targets)
+            return {n: {"cpu_percent": 0.0} for n in targets}
+
+    w._sampler = Steady()  # type: ignore[assignment]
+    w.subscribe(Inbox())
+    for _ in range(200):  # 200 s of one scan a second
+        now[0] += 1.0
+        w.scan()
+    gaps = [b - a for a, b in zip(sampled, sampled[1:])]
+    assert gaps[0] == 2.0 and max(gaps) == 16.0, gaps
+    assert len(sampled) < 25  # vs 100 samples without backoff
