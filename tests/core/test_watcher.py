@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -286,6 +287,6 @@ def test_unchanging_metrics_are_sampled_less_and_less_often(pm):
     for _ in range(200):  # 200 s of one scan a second
         now[0] += 1.0
         w.scan()
-    gaps = [b - a for a, b in zip(sampled, sampled[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(sampled)]
     assert gaps[0] == 2.0 and max(gaps) == 16.0, gaps
     assert len(sampled) < 25  # vs 100 samples without backoff
