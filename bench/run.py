@@ -27,7 +27,9 @@ def fmt(v: object) -> str:
 
 def main() -> int:
     wanted = sys.argv[1:]
-    scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or any(w in p.name for w in wanted))
+    scripts = sorted(
+        p for p in HERE.glob("bench_*.py") if not wanted or any(w in p.name for w in wanted)
+    )
     rows: list[dict[str, object]] = []
     failed: list[str] = []
     for script in scripts:
@@ -51,10 +53,10 @@ def main() -> int:
     headers = ["bench", "figure", "unit", "baseline", "ratio", "goal"]
     table = [[fmt(r.get(h)) for h in headers] for r in rows]
     widths = [max([len(h)] + [len(t[i]) for t in table]) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)))
     print("  ".join("-" * w for w in widths))
     for t in table:
-        print("  ".join(c.ljust(w) for c, w in zip(t, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(t, widths, strict=False)))
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -92,10 +92,15 @@ def test_deltas_carry_added_changed_exit_and_only_changed_fields(pm):
     w = make_watcher(pm)
     inbox = Inbox()
     w.subscribe(inbox)
-    h = pm.run("life", [PY, "-c", "import sys; sys.stdin.read(); sys.exit(3)"])
+    gate = pm.registry.home / "gate"
+    wait_then_fail = (
+        "import os, sys, time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)\nsys.exit(3)"
+    )
+    h = pm.run("life", [PY, "-c", wait_then_fail, str(gate)])
     w.scan()
     added = [m for m in inbox.of("delta") if "life" in m["added"]]
-    assert added, inbox.messages
+    assert added and added[0]["added"]["life"]["status"] == "running", inbox.messages
+    gate.touch()
     h.wait(timeout=10)
     w.scan()
     changes = [m["changed"]["life"] for m in inbox.of("delta") if "life" in m["changed"]]

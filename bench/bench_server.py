@@ -1,0 +1,222 @@
+"""The server extension under load: a real ``jupyter server`` with syft_pm enabled.
+
+* ``GET /syft-pm/api/processes`` with 1,000 registered processes (995 finished, 5
+  running), median of 20 requests after a warm-up;
+* 50 websocket clients connected while a process prints a stamped line every 100 ms:
+  latency from the write to each client's receipt (median and p95 over all clients),
+  and the longest block of the server's event loop meanwhile, measured by a 10 ms
+  ticker running on that loop (``bench/support/loopprobe.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from bench_list import populate  # noqa: E402
+from tornado import websocket  # noqa: E402
+from tornado.httpclient import HTTPRequest  # noqa: E402
+
+from syft_pm.manager import ProcessManager  # noqa: E402
+
+PY = sys.executable
+CLIENTS = 50
+WINDOW = 10.0
+
+
+def emit(name: str, figure: float, unit: str, goal: str, baseline: float | None = None) -> None:
+    ratio = (baseline / figure) if baseline and figure else None
+    print(
+        json.dumps(
+            {
+                "bench": f"server.{name}",
+                "figure": round(figure, 3),
+                "unit": unit,
+                "baseline": None if baseline is None else round(baseline, 3),
+                "ratio": ratio,
+                "goal": goal,
+            }
+        ),
+        flush=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, base: Path, home: Path) -> None:
+        self.base, self.home = base, home
+        self.port = free_port()
+        self.token = uuid.uuid4().hex
+        jupyter = Path(sys.executable).with_name("jupyter")
+        cmd = [
+            str(jupyter),
+            "server",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.allow_unauthenticated_access=False",
+            f"--ServerApp.root_dir={base}",
+            "--ServerApp.jpserver_extensions={'syft_pm': True, 'loopprobe': True}",
+        ]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        env = {
+            **os.environ,
+            "SYFT_PM_HOME": str(home),
+            "PYTHONPATH": f"{HERE / 'support'}:{os.environ.get('PYTHONPATH', '')}",
+            "JUPYTER_RUNTIME_DIR": str(base / "rt"),
+        }
+        self.log = base / "server.log"
+        self.proc = subprocess.Popen(
+            cmd, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.get("/syft-pm/api/status")
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(self.log.read_text()[-3000:]) from None
+                time.sleep(0.1)
+
+    def request(self, path: str, method: str = "GET") -> Any:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
+            data=b"{}" if method == "POST" else None,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def get(self, path: str) -> Any:
+        return self.request(path)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def bench_list(base: Path) -> None:
+    home = base / "list"
+    pm = ProcessManager(home)
+    populate(pm)
+    server = Server(base, home)
+    try:
+        first = server.get("/syft-pm/api/processes")
+        assert len(first["processes"]) == 1000, len(first["processes"])
+        times = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            server.get("/syft-pm/api/processes")
+            times.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        pm.list()
+        direct = (time.perf_counter() - t0) * 1000
+    finally:
+        server.stop()
+        for h in pm.list():
+            if h.record.status in ("running", "starting"):
+                h.stop()
+    emit("get_processes_1000_median", statistics.median(times), "ms", "<= 100 ms")
+    emit("get_processes_1000_max", max(times), "ms", "informative")
+    print(f"# ProcessManager.list() in-process, for scale: {direct:.1f} ms", file=sys.stderr)
+
+
+async def fan_out(server: Server) -> tuple[list[float], int]:
+    url = f"ws://127.0.0.1:{server.port}/syft-pm/api/events"
+    headers = {"Authorization": f"token {server.token}"}
+    conns = [
+        await websocket.websocket_connect(HTTPRequest(url, headers=headers)) for _ in range(CLIENTS)
+    ]
+    latencies: list[float] = []
+    received_by = [0] * CLIENTS
+
+    async def reader(i: int, ws: Any) -> None:
+        while True:
+            raw = await ws.read_message()
+            if raw is None:
+                return
+            now = time.time()
+            msg = json.loads(raw)
+            if msg["type"] != "delta":
+                continue
+            for streams in msg["logs"].values():
+                for _, text in streams.get("stdout", {}).get("lines", []):
+                    if text.startswith("T "):
+                        latencies.append((now - float(text[2:])) * 1000)
+                        received_by[i] += 1
+
+    tasks = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(conns)]
+    await asyncio.sleep(1.0)  # snapshots delivered
+    latencies.clear()
+    server.request("/loopprobe", "POST")
+    await asyncio.sleep(WINDOW)
+    for ws in conns:
+        ws.close()
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return latencies, min(received_by)
+
+
+def bench_fan_out(base: Path) -> None:
+    home = base / "fan"
+    pm = ProcessManager(home)
+    ticker = "import time\nwhile True:\n print('T', time.time(), flush=True)\n time.sleep(0.1)"
+    server = Server(base, home)
+    try:
+        h = pm.run("stamp", [PY, "-u", "-c", ticker])
+        latencies, least = asyncio.run(fan_out(server))
+        probe = server.get("/loopprobe")
+    finally:
+        server.stop()
+        for x in pm.list():
+            x.stop()
+    del h
+    s = sorted(latencies)
+    emit("ws_50_clients_line_latency_median", statistics.median(s), "ms", "<= 100 ms")
+    emit("ws_50_clients_line_latency_p95", s[int(0.95 * len(s))], "ms", "informative")
+    emit("ws_50_clients_loop_block_max", probe["max_lag_ms"], "ms", "<= 50 ms")
+    print(
+        f"# {len(s)} line deliveries; every client got >= {least} lines in {WINDOW:.0f}s;"
+        f" {probe['ticks']} loop ticks",
+        file=sys.stderr,
+    )
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="syft-pm-bench-srv-") as tmp:
+        base = Path(tmp)
+        bench_list(base)
+        bench_fan_out(base)
+
+
+if __name__ == "__main__":
+    main()

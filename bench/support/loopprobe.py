@@ -1,0 +1,48 @@
+"""A bench-only Jupyter server extension: a 10 ms ticker on the server's event loop.
+
+The largest gap between ticks is how long the loop was blocked. ``GET /loopprobe``
+(authenticated) returns it; ``POST /loopprobe`` starts a new measuring window.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from tornado.ioloop import PeriodicCallback
+
+TICK_MS = 10
+_state = {"last": 0.0, "max_lag": 0.0, "ticks": 0}
+
+
+def _tick() -> None:
+    now = time.monotonic()
+    if _state["last"]:
+        _state["max_lag"] = max(_state["max_lag"], (now - _state["last"]) * 1000 - TICK_MS)
+    _state["last"] = now
+    _state["ticks"] += 1
+
+
+class ProbeHandler(APIHandler):
+    auth_resource = "syft_pm"
+
+    @web.authenticated
+    def get(self) -> None:
+        self.finish(json.dumps({"max_lag_ms": _state["max_lag"], "ticks": _state["ticks"]}))
+
+    @web.authenticated
+    def post(self) -> None:
+        _state.update(max_lag=0.0, ticks=0, last=0.0)
+        self.finish("{}")
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    return [{"module": "loopprobe"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    serverapp.web_app.add_handlers(".*$", [(r"/loopprobe", ProbeHandler)])
+    PeriodicCallback(_tick, TICK_MS).start()
