@@ -1,0 +1,69 @@
+"""The hub's per-client queue: a slow websocket costs bounded memory and ends up correct."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from syft_pm.registry import atomic_write_json
+from syft_pm.server.hub import Hub
+
+
+def fake_entry(home: Path, name: str, status: str) -> Path:
+    d = home / "processes" / name
+    d.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(d / "config.json", {"schema": 1, "name": name, "cmd": ["true"]})
+    atomic_write_json(d / "state.json", {"schema": 1, "status": status, "restarts": 0})
+    return d
+
+
+async def test_a_stalled_client_is_bounded_then_resynced(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    hub = Hub(home, max_queued=5)
+    gate = asyncio.Event()
+    written: list[dict[str, Any]] = []
+
+    async def slow_write(data: str) -> None:
+        await gate.wait()  # the browser is not reading
+        written.append(json.loads(data))
+
+    client = await hub.attach(slow_write, None, log_lines=0, logs=False)
+    try:
+        # 50 changes while the client is stalled: each is a delta for this client.
+        for i in range(50):
+            fake_entry(home, f"p{i:02d}", "running")
+            await hub.run_sync(hub.watcher.scan)
+            await asyncio.sleep(0)  # let call_soon_threadsafe deliveries run
+            assert len(client._queue) <= 5, "the queue must never exceed its bound"
+        assert client.dropped >= 1
+        # Let the resync requested on overflow arrive, then unblock the client.
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if not client._resyncing:
+                break
+        gate.set()
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if not client._queue:
+                break
+        snapshots = [m for m in written if m["type"] == "snapshot"]
+        assert len(snapshots) >= 2, "overflow must be answered by a fresh snapshot"
+        # What the client ends up knowing (last snapshot + the deltas after it) is the
+        # whole current state: correct, without the history it could not keep up with.
+        last = written.index(snapshots[-1])
+        known = set(snapshots[-1]["processes"])
+        seq = snapshots[-1]["seq"]
+        for m in written[last + 1 :]:
+            assert m["type"] in ("delta", "heartbeat")
+            if m["type"] == "delta":
+                assert m["seq"] == seq + 1
+                seq = m["seq"]
+                known |= set(m["added"])
+        assert known == {f"p{i:02d}" for i in range(50)}
+        assert len(written) < 50, "a stalled client must not be sent every delta"
+    finally:
+        client.close()
+        await hub.close()
+    assert not hub.thread.running
