@@ -19,6 +19,7 @@ import {
   IActionResultMessage,
   IErrorMessage,
   isServerMessage,
+  PROTOCOL_VERSION,
   ServerMessage
 } from './protocol';
 import { eventsUrl } from './request';
@@ -426,8 +427,15 @@ export class LiveConnection implements IDisposable {
       this._errorReceived.emit((msg as IErrorMessage).message);
       return;
     }
-    if (this.store.apply(msg) === 'resync') {
+    const result = this.store.apply(msg);
+    if (result === 'resync') {
       this.resync();
+    } else if (result === 'unsupported' && msg.type === 'snapshot') {
+      // Show an error rather than guess at a protocol this view does not know.
+      this._errorReceived.emit(
+        `the Python side speaks protocol ${msg.protocol}; this extension ` +
+          `understands ${PROTOCOL_VERSION} (update one of them)`
+      );
     }
   }
 

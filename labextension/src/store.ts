@@ -60,8 +60,17 @@ export class LogRing {
     return this._total;
   }
 
+  /**
+   * Lines the Python side skipped (flood), never received: with `total` a view
+   * tells how many of the retained lines are new since it last looked.
+   */
+  get skipped(): number {
+    return this._skipped;
+  }
+
   append(lines: readonly LogLine[], skipped = 0): void {
     this._dropped += skipped;
+    this._skipped += skipped;
     this._total += skipped + lines.length;
     for (const line of lines) {
       this._lines.push(line);
@@ -76,11 +85,13 @@ export class LogRing {
   clear(): void {
     this._lines = [];
     this._dropped = 0;
+    this._skipped = 0;
     this._total = 0;
   }
 
   private _lines: LogLine[] = [];
   private _dropped = 0;
+  private _skipped = 0;
   private _total = 0;
 }
 
