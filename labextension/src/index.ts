@@ -12,7 +12,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { processIcon } from './icons';
-import { rendererFactory } from './renderer';
+import { createRendererFactory } from './renderer';
 import { normalizeSettings } from './settings';
 import { ProcessSidebar, SIDEBAR_ID } from './sidebar';
 
@@ -51,12 +51,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
-    // Not used yet: the cell renderer will reach its kernel through it.
+    // The cell renderer reaches the kernel of its notebook through it.
     notebooks: INotebookTracker | null
   ): void => {
     // The renderer goes in first, so outputs of notebooks opened while the
-    // rest of the extension starts render with it. Later the notebook
-    // tracker lets it reach the kernel of its cell.
+    // rest of the extension starts render with it.
+    const rendererFactory = createRendererFactory({ tracker: notebooks });
     rendermime.addFactory(rendererFactory, rendererFactory.defaultRank);
 
     const sidebar = new ProcessSidebar();

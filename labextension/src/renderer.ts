@@ -2,62 +2,153 @@
  * The inline cell output of a process handle: a renderer for
  * `application/vnd.syft-pm.process+json`.
  *
- * The bundle is only a reference (registry id + name); the live state comes
- * from the store later. Until then the status is `unknown`.
+ * The bundle is only a reference (registry id, home, name). Each output is
+ * its own subscriber: it has its own store, fed by a `LiveSource` (the
+ * notebook's kernel, else the server extension), and a `ProcessView` that
+ * renders the store. Nothing connects before the output is attached, and
+ * everything is released when it is disposed.
  */
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Kernel } from '@jupyterlab/services';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { displayStatus, statusClass } from './format';
+import { IKernelLocator, LiveMode, LiveSource } from './liveSource';
+import { PROCESS_CLASS, ProcessView } from './processView';
 import { parseProcessReference } from './reference';
-import {
-  DisplayStatus,
-  IProcessReference,
-  PROCESS_MIME_TYPE,
-  UNKNOWN_STATUS
-} from './types';
+import { DEFAULT_SETTINGS, ISyftPmSettings } from './settings';
+import { ProcessStore } from './store';
+import { IProcessReference, PROCESS_MIME_TYPE, UNKNOWN_STATUS } from './types';
+
+export { PROCESS_CLASS } from './processView';
 
 /**
- * The CSS class of the renderer's root element.
+ * How long an output waits for its notebook's session to have a kernel.
  */
-export const PROCESS_CLASS = 'syft-pm-process';
+const KERNEL_WAIT_MS = 10_000;
 
 /**
- * A widget that renders one process reference.
+ * Makes the live source of an output (replaceable in tests).
  */
-export class ProcessRenderer extends Widget implements IRenderMime.IRenderer {
-  constructor(options: IRenderMime.IRendererOptions) {
-    super();
-    this._mimeType = options.mimeType;
-    this.addClass(PROCESS_CLASS);
-    this.node.dataset.status = UNKNOWN_STATUS;
+export type SourceFactory = (options: {
+  reference: IProcessReference;
+  store: ProcessStore;
+  locator: IKernelLocator | null;
+  logLines: number;
+}) => LiveSource;
+
+/**
+ * What the renderer factory needs from the application.
+ */
+export interface IRendererDeps {
+  /** Lets an output find its notebook, hence its kernel. */
+  tracker?: INotebookTracker | null;
+  /** The user settings (read when an output is created). */
+  settings?: () => Readonly<ISyftPmSettings>;
+  /** For tests: makes the live source. */
+  source?: SourceFactory;
+}
+
+/**
+ * Finds the kernel of the notebook a widget is shown in.
+ */
+export class NotebookKernelLocator implements IKernelLocator {
+  constructor(
+    private readonly _widget: Widget,
+    private readonly _tracker: INotebookTracker
+  ) {}
+
+  /** The notebook panel holding the widget, else the current notebook. */
+  panel(): NotebookPanel | null {
+    const node = this._widget.node;
+    let found: NotebookPanel | null = null;
+    this._tracker.forEach(panel => {
+      if (!found && panel.node.contains(node)) {
+        found = panel;
+      }
+    });
+    return found ?? this._tracker.currentWidget;
   }
 
-  /**
-   * The reference rendered, or null when the bundle was not valid.
-   */
+  async kernel(): Promise<Kernel.IKernelConnection | null> {
+    const panel = this.panel();
+    if (!panel || panel.isDisposed) {
+      return null;
+    }
+    const context = panel.sessionContext;
+    if (!context.session?.kernel) {
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      await Promise.race([
+        context.ready.catch(() => undefined),
+        new Promise<void>(resolve => {
+          timer = setTimeout(resolve, KERNEL_WAIT_MS);
+        })
+      ]);
+      if (timer !== null) {
+        clearTimeout(timer);
+      }
+    }
+    return context.session?.kernel ?? null;
+  }
+}
+
+/**
+ * A widget that shows one process live.
+ */
+export class ProcessRenderer extends Widget implements IRenderMime.IRenderer {
+  constructor(options: IRenderMime.IRendererOptions, deps: IRendererDeps = {}) {
+    super();
+    this._mimeType = options.mimeType;
+    this._deps = deps;
+    this.addClass(PROCESS_CLASS);
+    this.node.dataset.status = UNKNOWN_STATUS;
+    this.node.dataset.live = 'false';
+  }
+
+  /** The reference rendered, or null when the bundle was not valid. */
   get reference(): IProcessReference | null {
     return this._reference;
   }
 
-  /**
-   * The status shown.
-   */
-  get status(): DisplayStatus {
-    return this._status;
+  /** The status shown (`data-status`). */
+  get status(): string {
+    return this.node.dataset.status ?? UNKNOWN_STATUS;
+  }
+
+  /** The view of the process (null before a valid bundle). */
+  get view(): ProcessView | null {
+    return this._view;
+  }
+
+  /** The store of this output (null before a valid bundle). */
+  get store(): ProcessStore | null {
+    return this._store;
+  }
+
+  /** The live source (null before a valid bundle). */
+  get source(): LiveSource | null {
+    return this._source;
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const parsed = parseProcessReference(model.data[this._mimeType]);
+    if (
+      parsed.ok &&
+      this._reference &&
+      sameReference(parsed.value, this._reference)
+    ) {
+      return Promise.resolve();
+    }
+    this._teardown();
     const doc = this.node.ownerDocument;
     this.node.textContent = '';
-    this._statusNode = null;
 
     if (!parsed.ok) {
       this._reference = null;
       delete this.node.dataset.processName;
-      this._status = UNKNOWN_STATUS;
       this.node.dataset.status = UNKNOWN_STATUS;
+      this.node.dataset.live = 'false';
       const error = doc.createElement('div');
       error.className = 'syft-pm-error';
       error.textContent = `Cannot show this process: ${parsed.error}`;
@@ -67,50 +158,132 @@ export class ProcessRenderer extends Widget implements IRenderMime.IRenderer {
 
     const reference = parsed.value;
     this._reference = reference;
-    this.node.dataset.processName = reference.name;
     this.node.title = `${reference.name} (registry ${reference.home})`;
-
-    const header = doc.createElement('div');
-    header.className = 'syft-pm-process-header';
-
-    const name = doc.createElement('span');
-    name.className = 'syft-pm-process-name';
-    name.textContent = reference.name;
-
-    const status = doc.createElement('span');
-    this._statusNode = status;
-
-    header.append(name, status);
-    this.node.appendChild(header);
-    this.setStatus(this._status);
+    const settings = this._deps.settings?.() ?? DEFAULT_SETTINGS;
+    const store = new ProcessStore({ logLines: settings.logLines });
+    const locator = this._deps.tracker
+      ? new NotebookKernelLocator(this, this._deps.tracker)
+      : null;
+    const makeSource: SourceFactory =
+      this._deps.source ??
+      (o =>
+        new LiveSource({
+          reference: o.reference,
+          store: o.store,
+          locator: o.locator,
+          logLines: o.logLines
+        }));
+    const source = makeSource({
+      reference,
+      store,
+      locator,
+      logLines: Math.min(settings.logLines, 200)
+    });
+    const view = new ProcessView({
+      store,
+      name: reference.name,
+      node: this.node,
+      tickMs: settings.tick,
+      actions: (action, name) => source.action(action, name)
+    });
+    this._store = store;
+    this._source = source;
+    this._view = view;
+    source.modeChanged.connect(this._onMode, this);
+    source.errorReceived.connect(this._onSourceError, this);
+    this._onMode(source, source.mode);
+    if (this.isAttached) {
+      source.start();
+      view.setTicking(this.isVisible);
+    }
     return Promise.resolve();
   }
 
-  /**
-   * Show a new status (anything unrecognised shows as `unknown`).
-   */
-  setStatus(status: string): void {
-    const shown = displayStatus(status);
-    this._status = shown;
-    this.node.dataset.status = shown;
-    if (this._statusNode) {
-      this._statusNode.className = `syft-pm-status ${statusClass(shown)}`;
-      this._statusNode.textContent = shown;
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
     }
+    this._teardown();
+    super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._source?.start();
+    this._view?.setTicking(this.isVisible);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._view?.setTicking(false);
+    super.onBeforeDetach(msg);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._view?.setTicking(true);
+  }
+
+  protected onBeforeHide(msg: Message): void {
+    this._view?.setTicking(false);
+    super.onBeforeHide(msg);
+  }
+
+  private _onMode(source: LiveSource, mode: LiveMode): void {
+    const via = mode === 'kernel' || mode === 'server' ? mode : null;
+    this._view?.setConnection({ via, reason: source.reason });
+    this.node.dataset.transport = mode;
+  }
+
+  private _onSourceError(_: LiveSource, message: string): void {
+    this._view?.showError(message);
+  }
+
+  private _teardown(): void {
+    if (this._source) {
+      this._source.modeChanged.disconnect(this._onMode, this);
+      this._source.errorReceived.disconnect(this._onSourceError, this);
+      this._source.dispose();
+    }
+    this._view?.dispose();
+    this._source = null;
+    this._view = null;
+    this._store = null;
+    this._reference = null;
   }
 
   private _mimeType: string;
+  private _deps: IRendererDeps;
   private _reference: IProcessReference | null = null;
-  private _status: DisplayStatus = UNKNOWN_STATUS;
-  private _statusNode: HTMLSpanElement | null = null;
+  private _store: ProcessStore | null = null;
+  private _source: LiveSource | null = null;
+  private _view: ProcessView | null = null;
+}
+
+function sameReference(a: IProcessReference, b: IProcessReference): boolean {
+  return (
+    a.version === b.version &&
+    a.registry_id === b.registry_id &&
+    a.home === b.home &&
+    a.name === b.name
+  );
 }
 
 /**
  * The renderer factory; `defaultRank` 0 puts it ahead of `text/html` (50).
  */
-export const rendererFactory: IRenderMime.IRendererFactory = {
-  safe: true,
-  mimeTypes: [PROCESS_MIME_TYPE],
-  defaultRank: 0,
-  createRenderer: options => new ProcessRenderer(options)
-};
+export function createRendererFactory(
+  deps: IRendererDeps = {}
+): IRenderMime.IRendererFactory {
+  return {
+    safe: true,
+    mimeTypes: [PROCESS_MIME_TYPE],
+    defaultRank: 0,
+    createRenderer: options => new ProcessRenderer(options, deps)
+  };
+}
+
+/**
+ * A factory without a notebook tracker (outputs use the server extension).
+ */
+export const rendererFactory: IRenderMime.IRendererFactory =
+  createRendererFactory();
