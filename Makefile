@@ -33,7 +33,7 @@ node_modules/.stamp: package.json package-lock.json
 # frontend needs.
 build: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" npm run build
-	$(BIN)/jupyter labextension develop --overwrite . > /dev/null
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-builder develop --overwrite . > /dev/null
 	$(BIN)/jupyter server extension enable --sys-prefix syft_pm > /dev/null
 
 lab: build
