@@ -11,10 +11,9 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
-import { processIcon } from './icons';
 import { createRendererFactory } from './renderer';
 import { normalizeSettings } from './settings';
-import { ProcessSidebar, SIDEBAR_ID } from './sidebar';
+import { createSidebar, SidebarCommandIDs } from './sidebarPlugin';
 
 /**
  * The id of the main plugin (also the id of its settings).
@@ -25,13 +24,12 @@ export const PLUGIN_ID = 'syft-pm:plugin';
  * The command ids.
  */
 export namespace CommandIDs {
-  export const openSidebar = 'syft-pm:open-sidebar';
+  export const openSidebar = SidebarCommandIDs.openSidebar;
+  export const stopProcess = SidebarCommandIDs.stop;
+  export const restartProcess = SidebarCommandIDs.restart;
+  export const showLogs = SidebarCommandIDs.showLogs;
+  export const removeProcess = SidebarCommandIDs.remove;
 }
-
-/**
- * The rank of the sidebar in the left area.
- */
-const SIDEBAR_RANK = 200;
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -59,27 +57,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const rendererFactory = createRendererFactory({ tracker: notebooks });
     rendermime.addFactory(rendererFactory, rendererFactory.defaultRank);
 
-    const sidebar = new ProcessSidebar();
-    sidebar.title.icon = processIcon;
-    app.shell.add(sidebar, 'left', { rank: SIDEBAR_RANK });
-    if (restorer) {
-      restorer.add(sidebar, SIDEBAR_ID);
-    }
-
-    app.commands.addCommand(CommandIDs.openSidebar, {
-      label: 'Show Process Manager',
-      caption: 'Show the Processes sidebar',
-      icon: args => (args.isPalette ? undefined : processIcon),
-      execute: () => {
-        app.shell.activateById(sidebar.id);
-      }
-    });
-    if (palette) {
-      palette.addItem({
-        command: CommandIDs.openSidebar,
-        category: 'Process Manager'
-      });
-    }
+    // The sidebar, its commands (open, stop, restart, show logs, remove) and
+    // palette items, notifications and detail views: see sidebarPlugin.ts.
+    const sidebar = createSidebar(app, { restorer, palette, notebooks });
 
     if (settingRegistry) {
       settingRegistry

@@ -124,7 +124,27 @@ export async function requestAPI<T>(
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
-  const url = apiUrl(endPoint, settings);
+  return requestUrl<T>(apiUrl(endPoint, settings), init, settings);
+}
+
+/**
+ * Call another endpoint of the Jupyter server (relative to its base URL, e.g.
+ * `server-proxy/servers-info` to learn whether jupyter-server-proxy is
+ * there) with the same auth, errors and JSON handling as `requestAPI`.
+ */
+export async function requestServer<T>(
+  path: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  return requestUrl<T>(URLExt.join(settings.baseUrl, path), init, settings);
+}
+
+async function requestUrl<T>(
+  url: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+): Promise<T> {
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);

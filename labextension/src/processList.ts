@@ -1,0 +1,495 @@
+/**
+ * The rows of the Processes sidebar: a keyed list of plain DOM nodes.
+ *
+ * Each row is built once and updated in place: a row whose state object did
+ * not change is not touched, and a changed row only writes the cells whose
+ * text changed. The order is fixed up by moving only misplaced nodes. One
+ * delegated listener serves every row. Uptimes tick from one timer of the
+ * panel through `tick()`.
+ */
+import { formatBytes, formatUptime, statusClass } from './format';
+import { IProcessRow, rowUptime } from './sidebarModel';
+import { iconButton } from './sidebarIcons';
+import { isUp } from './store';
+
+export type RowAction = 'stop' | 'start' | 'restart' | 'open';
+
+/**
+ * The URL of a listening port (through jupyter-server-proxy when available).
+ */
+export type PortUrl = (port: number) => string;
+
+export const ROW_CLASS = 'syft-pm-row';
+
+/**
+ * A short description of a status, with what matters about it.
+ */
+export function statusText(row: IProcessRow, nowMs: number): string {
+  const s = row.state;
+  switch (s.status) {
+    case 'starting':
+      if (s.next_restart_at) {
+        const wait = s.next_restart_at + row.clockOffset - nowMs / 1000;
+        return wait > 0
+          ? `restarting in ${formatUptime(Math.ceil(wait))}`
+          : 'restarting';
+      }
+      return 'starting';
+    case 'exited':
+      return s.exit_code !== null && s.exit_code !== 0
+        ? `exited (${s.exit_code})`
+        : 'exited';
+    case 'failed':
+      if (s.exit_code !== null) {
+        return `failed (exit ${s.exit_code})`;
+      }
+      return s.signal ? `failed (${s.signal})` : 'failed';
+    case 'stopped':
+      return s.stop_reason === 'ttl' ? 'stopped (TTL)' : 'stopped';
+    case 'error':
+      return 'unreadable';
+    default:
+      return s.status;
+  }
+}
+
+/**
+ * The CPU cell: `3.2%`, `12%`.
+ */
+export function formatCpu(cpu: number | null | undefined): string {
+  if (cpu === null || cpu === undefined || !Number.isFinite(cpu)) {
+    return '';
+  }
+  return cpu < 10 ? `${cpu.toFixed(1)}%` : `${Math.round(cpu)}%`;
+}
+
+/**
+ * One row's nodes, and the last values written into them.
+ */
+class RowView {
+  constructor(doc: Document, row: IProcessRow) {
+    const node = doc.createElement('li');
+    node.className = ROW_CLASS;
+    node.setAttribute('role', 'option');
+    node.setAttribute('aria-selected', 'false');
+    node.dataset.key = row.key;
+    node.dataset.processName = row.name;
+    this.node = node;
+
+    const dot = (this.dot = doc.createElement('span'));
+    dot.className = 'syft-pm-row-dot';
+
+    const main = doc.createElement('div');
+    main.className = 'syft-pm-row-main';
+    const line1 = doc.createElement('div');
+    line1.className = 'syft-pm-row-line';
+    this.name = span(doc, 'syft-pm-row-name');
+    this.name.textContent = row.name;
+    this.badge = span(doc, 'syft-pm-row-badge');
+    this.badge.textContent = 'kernel';
+    this.badge.title =
+      'Seen only through the kernel of the active notebook: the server extension does not see this process (another SYFT_PM_HOME or host)';
+    this.badge.hidden = true;
+    this.health = span(doc, 'syft-pm-row-health');
+    this.uptime = span(doc, 'syft-pm-row-uptime');
+    this.uptime.title = 'Uptime';
+    line1.append(this.name, this.badge, this.health, this.uptime);
+
+    const line2 = doc.createElement('div');
+    line2.className = 'syft-pm-row-line syft-pm-row-details';
+    this.status = span(doc, 'syft-pm-row-status');
+    this.pid = span(doc, 'syft-pm-row-pid');
+    this.pid.title = 'Process id';
+    this.cpu = span(doc, 'syft-pm-row-cpu');
+    this.cpu.title = 'CPU (process tree)';
+    this.mem = span(doc, 'syft-pm-row-mem');
+    this.mem.title = 'Memory (resident, process tree)';
+    this.ports = span(doc, 'syft-pm-row-ports');
+    this.ports.title = 'Listening ports';
+    this.restarts = span(doc, 'syft-pm-row-restarts');
+    this.restarts.title = 'Restarts';
+    line2.append(
+      this.status,
+      this.pid,
+      this.cpu,
+      this.mem,
+      this.ports,
+      this.restarts
+    );
+    main.append(line1, line2);
+
+    const actions = doc.createElement('div');
+    actions.className = 'syft-pm-row-actions';
+    this.stopButton = iconButton(doc, 'stop', 'Stop', 'syft-pm-row-stop');
+    this.stopButton.dataset.action = 'stop';
+    this.startButton = iconButton(doc, 'start', 'Start', 'syft-pm-row-start');
+    this.startButton.dataset.action = 'start';
+    const restart = iconButton(
+      doc,
+      'restart',
+      'Restart',
+      'syft-pm-row-restart'
+    );
+    restart.dataset.action = 'restart';
+    const open = iconButton(
+      doc,
+      'logs',
+      'Details and logs',
+      'syft-pm-row-open'
+    );
+    open.dataset.action = 'open';
+    actions.append(this.stopButton, this.startButton, restart, open);
+
+    node.append(dot, main, actions);
+  }
+
+  readonly node: HTMLLIElement;
+  /** How often the row was (re)rendered: tests check unchanged rows stay 0. */
+  renders = 0;
+  row: IProcessRow | null = null;
+
+  update(row: IProcessRow, nowMs: number, portUrl: PortUrl): void {
+    const prev = this.row;
+    this.row = row;
+    if (prev && prev.state === row.state && prev.source === row.source) {
+      return;
+    }
+    this.renders += 1;
+    const s = row.state;
+    const node = this.node;
+    if (node.dataset.status !== s.status) {
+      node.dataset.status = s.status;
+    }
+    if (node.dataset.source !== row.source) {
+      node.dataset.source = row.source;
+      this.badge.hidden = row.source !== 'kernel';
+    }
+    const up = isUp(s.status);
+    this.set('dot', this.dot, '', `syft-pm-row-dot ${statusClass(s.status)}`);
+    this.dot.title = s.status;
+    this.set('status', this.status, statusText(row, nowMs));
+    this.status.title = s.reason ?? s.error ?? '';
+    this.set('pid', this.pid, up && s.pid !== null ? `pid ${s.pid}` : '');
+    const m = up ? s.metrics : null;
+    this.set('cpu', this.cpu, m ? formatCpu(m.cpu_percent) : '');
+    this.set('mem', this.mem, m ? formatBytes(m.rss_bytes) : '');
+    this.setPorts(m ? m.ports : [], portUrl);
+    this.set(
+      'restarts',
+      this.restarts,
+      s.restarts > 0 ? `\u21bb ${s.restarts}` : ''
+    );
+    const health = s.health;
+    const hs = health?.status ?? '';
+    this.set(
+      'health',
+      this.health,
+      hs ? (hs === 'healthy' ? '\u2665' : `\u2665 ${hs}`) : '',
+      `syft-pm-row-health syft-pm-health-${hs || 'none'}`
+    );
+    this.health.title = health
+      ? `Health: ${hs}${health.message ? ` \u2014 ${health.message}` : ''}`
+      : '';
+    const active = up || s.status === 'starting';
+    this.stopButton.hidden = !active;
+    this.startButton.hidden = active;
+    this.tick(nowMs);
+  }
+
+  tick(nowMs: number): void {
+    const row = this.row;
+    if (!row) {
+      return;
+    }
+    const up = rowUptime(row, nowMs);
+    this.set('uptime', this.uptime, up === null ? '' : formatUptime(up));
+    if (row.state.status === 'starting' && row.state.next_restart_at) {
+      this.set('status', this.status, statusText(row, nowMs));
+    }
+  }
+
+  private setPorts(ports: number[], portUrl: PortUrl): void {
+    const text = ports.join(',');
+    if (this._last.ports === text) {
+      return;
+    }
+    this._last.ports = text;
+    const cell = this.ports;
+    cell.textContent = '';
+    const doc = cell.ownerDocument;
+    for (const port of ports.slice(0, 4)) {
+      const a = doc.createElement('a');
+      a.className = 'syft-pm-port-link';
+      a.href = portUrl(port);
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.textContent = `:${port}`;
+      a.title = `Open port ${port} (${a.href})`;
+      cell.appendChild(a);
+    }
+    if (ports.length > 4) {
+      cell.appendChild(doc.createTextNode(` +${ports.length - 4}`));
+    }
+  }
+
+  private set(
+    key: string,
+    el: HTMLElement,
+    text: string,
+    className?: string
+  ): void {
+    if (this._last[key] !== text) {
+      this._last[key] = text;
+      el.textContent = text;
+    }
+    if (className !== undefined && this._last[`${key}.class`] !== className) {
+      this._last[`${key}.class`] = className;
+      el.className = className;
+    }
+  }
+
+  private _last: Record<string, string> = {};
+  private dot: HTMLSpanElement;
+  private name: HTMLSpanElement;
+  private badge: HTMLSpanElement;
+  private health: HTMLSpanElement;
+  private uptime: HTMLSpanElement;
+  private status: HTMLSpanElement;
+  private pid: HTMLSpanElement;
+  private cpu: HTMLSpanElement;
+  private mem: HTMLSpanElement;
+  private ports: HTMLSpanElement;
+  private restarts: HTMLSpanElement;
+  private stopButton: HTMLButtonElement;
+  private startButton: HTMLButtonElement;
+}
+
+function span(doc: Document, className: string): HTMLSpanElement {
+  const el = doc.createElement('span');
+  el.className = className;
+  return el;
+}
+
+/**
+ * The list: rows in display order, selection, keyboard navigation.
+ */
+export class ProcessList {
+  constructor(doc: Document, options: ProcessList.IOptions) {
+    this._options = options;
+    const node = doc.createElement('ul');
+    node.className = 'syft-pm-list';
+    node.setAttribute('role', 'listbox');
+    node.setAttribute('aria-label', 'Processes');
+    node.tabIndex = 0;
+    node.addEventListener('click', this._onClick);
+    node.addEventListener('dblclick', this._onDblClick);
+    node.addEventListener('keydown', this._onKeyDown);
+    this.node = node;
+  }
+
+  readonly node: HTMLUListElement;
+
+  /** The keys shown, in order. */
+  get keys(): readonly string[] {
+    return this._order;
+  }
+
+  get selected(): string | null {
+    return this._selected;
+  }
+
+  /** How often a row was rendered (tests, benchmarks). */
+  renders(key: string): number {
+    return this._views.get(key)?.renders ?? 0;
+  }
+
+  /**
+   * Show `rows` in this order. Rows whose state object is unchanged are not
+   * touched; only misplaced nodes move.
+   */
+  render(rows: readonly IProcessRow[], nowMs: number = Date.now()): void {
+    const doc = this.node.ownerDocument;
+    const portUrl = this._options.portUrl;
+    const keep = new Set<string>();
+    const first = this._order.length === 0;
+    const fragment = first ? doc.createDocumentFragment() : null;
+    for (const row of rows) {
+      keep.add(row.key);
+      let view = this._views.get(row.key);
+      if (!view) {
+        view = new RowView(doc, row);
+        this._views.set(row.key, view);
+      }
+      view.update(row, nowMs, portUrl);
+      if (fragment) {
+        fragment.appendChild(view.node);
+      }
+    }
+    // Drop rows no longer shown (filtered out or removed); a filtered row's
+    // view is kept for when it comes back, a removed row's is forgotten.
+    for (const key of this._order) {
+      if (!keep.has(key)) {
+        const view = this._views.get(key);
+        view?.node.remove();
+      }
+    }
+    if (fragment) {
+      this.node.appendChild(fragment);
+    } else {
+      let cursor: ChildNode | null = this.node.firstChild;
+      for (const row of rows) {
+        const node = this._views.get(row.key)!.node;
+        if (node === cursor) {
+          cursor = cursor.nextSibling;
+        } else {
+          this.node.insertBefore(node, cursor);
+        }
+      }
+    }
+    this._order = rows.map(r => r.key);
+    if (this._selected !== null && !keep.has(this._selected)) {
+      // A row filtered out or removed is no longer what commands act on.
+      this.select(null);
+    }
+  }
+
+  /** Forget the views of removed rows. */
+  forget(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const view = this._views.get(key);
+      if (view) {
+        view.node.remove();
+        this._views.delete(key);
+      }
+    }
+    this._order = this._order.filter(k => this._views.has(k));
+  }
+
+  /** Refresh what depends on the clock (uptimes, restart countdowns). */
+  tick(nowMs: number = Date.now()): void {
+    for (const key of this._order) {
+      this._views.get(key)?.tick(nowMs);
+    }
+  }
+
+  select(key: string | null, options: { focus?: boolean } = {}): void {
+    this._selected = key;
+    this._markSelected(key);
+    if (key !== null && options.focus) {
+      const view = this._views.get(key);
+      view?.node.scrollIntoView?.({ block: 'nearest' });
+    }
+    this._options.onSelect?.(key);
+  }
+
+  rowNode(key: string): HTMLElement | null {
+    return this._views.get(key)?.node ?? null;
+  }
+
+  dispose(): void {
+    this.node.removeEventListener('click', this._onClick);
+    this.node.removeEventListener('dblclick', this._onDblClick);
+    this.node.removeEventListener('keydown', this._onKeyDown);
+    this._views.clear();
+  }
+
+  private _markSelected(key: string | null): void {
+    if (this._marked === key) {
+      return;
+    }
+    if (this._marked !== null) {
+      const old = this._views.get(this._marked);
+      old?.node.classList.remove('syft-pm-mod-selected');
+      old?.node.setAttribute('aria-selected', 'false');
+    }
+    this._marked = key;
+    if (key !== null) {
+      const view = this._views.get(key);
+      view?.node.classList.add('syft-pm-mod-selected');
+      view?.node.setAttribute('aria-selected', 'true');
+    }
+  }
+
+  private _keyOf(target: EventTarget | null): string | null {
+    const el = target as HTMLElement | null;
+    const row = el?.closest?.(`.${ROW_CLASS}`) as HTMLElement | null;
+    return row?.dataset.key ?? null;
+  }
+
+  private _onClick = (event: MouseEvent): void => {
+    const target = event.target as HTMLElement;
+    if (target.closest('a')) {
+      return; // port links open by themselves
+    }
+    const key = this._keyOf(target);
+    if (key === null) {
+      return;
+    }
+    const button = target.closest('button[data-action]') as HTMLElement | null;
+    this.select(key);
+    if (button) {
+      event.stopPropagation();
+      this._options.onAction(key, button.dataset.action as RowAction);
+    }
+  };
+
+  private _onDblClick = (event: MouseEvent): void => {
+    const target = event.target as HTMLElement;
+    if (target.closest('button, a')) {
+      return;
+    }
+    const key = this._keyOf(target);
+    if (key !== null) {
+      this._options.onAction(key, 'open');
+    }
+  };
+
+  private _onKeyDown = (event: KeyboardEvent): void => {
+    const order = this._order;
+    if (order.length === 0) {
+      return;
+    }
+    const index = this._selected === null ? -1 : order.indexOf(this._selected);
+    let next = index;
+    switch (event.key) {
+      case 'ArrowDown':
+        next = Math.min(order.length - 1, index + 1);
+        break;
+      case 'ArrowUp':
+        next = Math.max(0, index - 1);
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = order.length - 1;
+        break;
+      case 'Enter':
+        if (this._selected !== null) {
+          this._options.onAction(this._selected, 'open');
+          event.preventDefault();
+        }
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    if (next >= 0 && next !== index) {
+      this.select(order[next], { focus: true });
+    }
+  };
+
+  private _options: ProcessList.IOptions;
+  private _views = new Map<string, RowView>();
+  private _order: string[] = [];
+  private _selected: string | null = null;
+  private _marked: string | null = null;
+}
+
+export namespace ProcessList {
+  export interface IOptions {
+    onAction: (key: string, action: RowAction) => void;
+    onSelect?: (key: string | null) => void;
+    portUrl: PortUrl;
+  }
+}
