@@ -51,6 +51,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> Iterator[None]:
+    """Shadow pytest_jupyter's autouse loop fixture (``-p pytest_jupyter.jupyter_server`` in
+    addopts): it picks up playwright's running loop and fails closing it at teardown. Browser
+    tests use no jupyter_server fixture, so they need no loop of their own."""
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> Iterator[None]:
+    """Shadow pytest_jupyter's in-process server cleanup: the browser tests' server is a
+    separate ``jupyter lab`` process, stopped by the ``lab`` fixture."""
+    yield None
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     rep = yield
@@ -257,6 +272,15 @@ class Lab:
     def open(self, path: str = "lab") -> None:
         sep = "&" if "?" in path else "?"
         self.page.goto(f"{self.server.url}/{path}{sep}token={self.server.token}")
+        self.page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.started !== undefined", timeout=60_000
+        )
+        self.page.evaluate("() => window.jupyterapp.restored")
+        self.page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+
+    def reload(self) -> None:
+        """Reload the page (a real reload: every view subscribes again) and wait for the app."""
+        self.page.reload()
         self.page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.started !== undefined", timeout=60_000
         )
