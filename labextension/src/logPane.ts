@@ -1,0 +1,139 @@
+/**
+ * The tail of one log stream of one process, rendered incrementally from a
+ * `LogRing`: only lines that arrived since the last update are added, the DOM
+ * is bounded like the ring, and it follows new lines only while the user's
+ * last scroll left it at the bottom.
+ */
+import { LogLine, LogStreamName } from './protocol';
+import { LogRing } from './store';
+
+/**
+ * Pixels from the bottom of a log pane that still count as "at the bottom".
+ */
+const BOTTOM_SLACK_PX = 8;
+
+/**
+ * One log stream's pane: renders lines incrementally from a `LogRing`.
+ */
+export class LogPane {
+  constructor(
+    doc: Document,
+    readonly stream: LogStreamName,
+    private readonly _maxLines: number
+  ) {
+    this.node = doc.createElement('section');
+    this.node.className = 'syft-pm-log';
+    this.node.dataset.stream = stream;
+
+    const header = doc.createElement('div');
+    header.className = 'syft-pm-log-header';
+    const title = doc.createElement('span');
+    title.className = 'syft-pm-log-title';
+    title.textContent = stream;
+    this._countNode = doc.createElement('span');
+    this._countNode.className = 'syft-pm-log-count';
+    header.append(title, this._countNode);
+
+    this.linesNode = doc.createElement('div');
+    this.linesNode.className = 'syft-pm-log-lines';
+    this.linesNode.setAttribute('role', 'log');
+    this.linesNode.setAttribute('aria-label', `${stream} of the process`);
+    this.linesNode.tabIndex = 0;
+    // Follow new lines while the user's last scroll left the pane at its
+    // bottom; layout changes (theme, resize) do not change that decision.
+    this.linesNode.addEventListener('scroll', () => {
+      this._follow = this._atBottom();
+    });
+
+    this.node.append(header, this.linesNode);
+  }
+
+  readonly node: HTMLElement;
+  readonly linesNode: HTMLDivElement;
+
+  /** Log lines (and skip markers) currently in the DOM. */
+  get renderedRows(): number {
+    return this.linesNode.childElementCount;
+  }
+
+  /**
+   * Bring the DOM up to date with `ring`: rebuild on `reset`, else append
+   * only what arrived since the last call.
+   */
+  update(ring: LogRing, reset: boolean): void {
+    const follow = this._follow;
+    const doc = this.linesNode.ownerDocument;
+    if (reset || ring !== this._ring || ring.total < this._total) {
+      // A snapshot or a re-created process replaced the ring: start over.
+      this._ring = ring;
+      this.linesNode.textContent = '';
+      this._total = 0;
+      this._skipped = 0;
+    }
+    const fresh = ring.total - this._total;
+    if (fresh > 0) {
+      const skipped = ring.skipped - this._skipped;
+      const received = fresh - skipped;
+      const kept = Math.min(received, ring.lines.length);
+      const rows = doc.createDocumentFragment();
+      let missing = skipped + (received - kept);
+      if (this._total === 0) {
+        // First render: the tail simply starts where it starts.
+        missing = 0;
+      }
+      if (missing > 0) {
+        rows.appendChild(this._marker(doc, missing));
+      }
+      const start = ring.lines.length - kept;
+      for (let i = start; i < ring.lines.length; i++) {
+        rows.appendChild(this._line(doc, ring.lines[i]));
+      }
+      this.linesNode.appendChild(rows);
+      this._total = ring.total;
+      this._skipped = ring.skipped;
+      // Bound the DOM like the ring.
+      let excess = this.linesNode.childElementCount - this._maxLines;
+      while (excess > 0 && this.linesNode.firstChild) {
+        this.linesNode.removeChild(this.linesNode.firstChild);
+        excess--;
+      }
+    }
+    this.node.hidden = this.stream === 'stderr' && ring.total === 0;
+    this._countNode.textContent =
+      ring.total === 0
+        ? 'no output yet'
+        : `${ring.total} line${ring.total === 1 ? '' : 's'}` +
+          (ring.dropped > 0 ? `, last ${ring.lines.length} shown` : '');
+    if (follow) {
+      this.linesNode.scrollTop = this.linesNode.scrollHeight;
+    }
+  }
+
+  private _atBottom(): boolean {
+    const el = this.linesNode;
+    return el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK_PX;
+  }
+
+  private _line(doc: Document, [t, text]: LogLine): HTMLDivElement {
+    const row = doc.createElement('div');
+    row.className = 'syft-pm-log-line';
+    row.textContent = text;
+    if (t !== null) {
+      row.title = new Date(t * 1000).toLocaleTimeString();
+    }
+    return row;
+  }
+
+  private _marker(doc: Document, count: number): HTMLDivElement {
+    const row = doc.createElement('div');
+    row.className = 'syft-pm-log-skipped';
+    row.textContent = `\u2026 ${count} line${count === 1 ? '' : 's'} skipped`;
+    return row;
+  }
+
+  private _countNode: HTMLSpanElement;
+  private _ring: LogRing | null = null;
+  private _follow = true;
+  private _total = 0;
+  private _skipped = 0;
+}
