@@ -17,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syft_pm.manager import ProcessManager, build_config, fingerprint
+from syft_pm.manager import ProcessManager
 from syft_pm.registry import atomic_write_json
+from syft_pm.spec import build_config, fingerprint
 
 TOTAL = 1000
 RUNNING = 5

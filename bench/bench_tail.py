@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syft_pm.logs import LogStream, LogWriter
+from syft_pm.logs import LogStream
+from syft_pm.logwriter import LogWriter
 
 SIZE = 1 << 30
 

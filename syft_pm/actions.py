@@ -18,11 +18,11 @@ from .manager import (
     ProcessNotFoundError,
     ProcessRunningError,
     ProcessStartError,
-    SpecError,
 )
 from .names import InvalidNameError, validate_name
 from .protocol import ACTIONS, LOG_STREAMS
 from .registry import ACTIVE_STATUSES, Registry
+from .spec import SpecError
 
 if TYPE_CHECKING:
     from .watcher import Watcher

@@ -21,10 +21,10 @@ from .manager import (
     ProcessNotFoundError,
     ProcessRunningError,
     ProcessStartError,
-    SpecError,
 )
 from .names import InvalidNameError
 from .registry import ACTIVE_STATUSES, RegistryError
+from .spec import SpecError
 
 EXPECTED_ERRORS = (
     InvalidNameError,

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import procutil
-from .logs import DEFAULT_BACKUPS, LogStream
+from .logs import LogStream
+from .logwriter import DEFAULT_BACKUPS
 from .registry import ACTIVE_STATUSES, FINAL_STATUSES, ProcessRecord, Registry
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     import psutil
 
-    from .logs import LogWriter
+    from .logwriter import LogWriter
 
 SCHEMA_VERSION = 1  # == registry.SCHEMA_VERSION (checked by the tests)
 DEFAULT_BACKOFF = {"initial": 1.0, "factor": 2.0, "max": 30.0, "reset_after": 10.0}
@@ -554,7 +554,7 @@ class Supervisor:
         if not self.start_child():
             return 1
         # Imported only now: the child is running and its output waits in the pipes.
-        from .logs import LogWriter
+        from .logwriter import LogWriter
 
         logs_cfg = self.config.get("logs") or {}
         for fd, stream in ((self.out_r, "stdout"), (self.err_r, "stderr")):

@@ -9,7 +9,8 @@ from pathlib import Path
 import helpers
 import pytest
 
-from syft_pm.manager import ProcessManager, SpecError
+from syft_pm.manager import ProcessManager
+from syft_pm.spec import SpecError
 
 
 def test_module_level_function(pm: ProcessManager, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import PY, processes_with_env, wait_for
+from pmtest import PY, processes_with_env, wait_for
 
 import syft_pm
 from syft_pm import procutil
@@ -20,10 +20,10 @@ from syft_pm.manager import (
     ProcessManager,
     ProcessNotFoundError,
     ProcessRunningError,
-    SpecError,
 )
 from syft_pm.names import InvalidNameError
 from syft_pm.registry import SCHEMA_VERSION
+from syft_pm.spec import SpecError
 from syft_pm.supervisor import SCHEMA_VERSION as SUP_SCHEMA
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from syft_pm.logs import LogStream, LogWriter, parse_line, validate_logs_config
+from syft_pm.logs import LogStream, parse_line
+from syft_pm.logwriter import LogWriter, validate_logs_config
 
 STAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 
