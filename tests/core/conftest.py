@@ -6,50 +6,19 @@ stopped (and checked gone), so nothing leaks between tests or out of the suite.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
+from pmtest import processes_with_env, wait_for
 
 from syft_pm.manager import ProcessManager
 from syft_pm.registry import ACTIVE_STATUSES
-
-HERE = Path(__file__).resolve().parent
-PY = sys.executable
-
-
-def wait_for(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll ``pred`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.1)
-
-
-def processes_with_env(key: str, value: str) -> list[psutil.Process]:
-    out = []
-    for p in psutil.process_iter():
-        try:
-            if p.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if p.environ().get(key) == value:
-                out.append(p)
-        except psutil.Error:
-            continue
-    return out
 
 
 @pytest.fixture
@@ -64,8 +33,26 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
                 handle.stop(timeout=2)
         except Exception as e:  # keep cleaning the others
             print(f"teardown: could not stop {handle.name}: {e}")
-    # Nothing started by this test's registry may outlive it.
-    leftovers = [p for p in processes_with_env("SYFT_PM_HOME", str(h)) if p.pid != os.getpid()]
+
+    # Nothing started by this test's registry may outlive it. A supervisor whose child
+    # has just exited may still be writing its final record: give it a moment to finish
+    # (waiting on the condition), then everything left is a leak.
+    def ours() -> list[psutil.Process]:
+        found = []
+        for p in processes_with_env("SYFT_PM_HOME", str(h)):
+            if p.pid == os.getpid():
+                continue
+            try:
+                cmd = p.cmdline()
+                if any("syft_pm.supervisor" in c for c in cmd) or "SYFT_PM_RUN_ID" in p.environ():
+                    found.append(p)
+            except psutil.Error:
+                continue
+        return found
+
+    with contextlib.suppress(AssertionError):
+        wait_for(lambda: not ours(), timeout=5, what="supervisors to finish")
+    leftovers = ours()
     for p in leftovers:
         try:
             cmd = p.cmdline()

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import PY
+from pmtest import PY
 
 from syft_pm.manager import ProcessManager
 
@@ -53,7 +53,7 @@ def test_run_list_info_logs_stop_rm(pm: ProcessManager) -> None:
     assert r.returncode == 0 and "status" in r.stdout and "running" in r.stdout
     assert json.loads(cli(home, "info", "web", "--json").stdout)["pid"] == h.pid
 
-    from conftest import wait_for
+    from pmtest import wait_for
 
     wait_for(lambda: cli(home, "logs", "web").stdout == "hi\n", what="stdout line")
     assert cli(home, "logs", "web", "--stderr").stdout == "err\n"

@@ -6,7 +6,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from conftest import PY, processes_with_env
+from pmtest import PY, processes_with_env
 
 from syft_pm.handle import ProcessHandle
 from syft_pm.manager import ProcessManager

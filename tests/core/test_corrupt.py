@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PY
+from pmtest import PY
 
 from syft_pm.manager import ProcessManager
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import PY, wait_for
+from pmtest import PY, wait_for
 
 import syft_pm
 from syft_pm.health import HealthSpecError, NotManagedError, validate_health

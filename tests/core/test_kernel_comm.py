@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PY
+from pmtest import PY
 
 from syft_pm.display import MIME_TYPE
 from syft_pm.manager import ProcessManager

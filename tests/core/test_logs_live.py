@@ -6,7 +6,7 @@ import re
 import threading
 from pathlib import Path
 
-from conftest import PY, wait_for
+from pmtest import PY, wait_for
 
 from syft_pm.manager import ProcessManager
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PY, wait_for
+from pmtest import PY, wait_for
 
 from syft_pm import protocol
-from syft_pm.logs import LogWriter
+from syft_pm.logwriter import LogWriter
 from syft_pm.manager import ProcessManager
 from syft_pm.registry import atomic_write_json
 from syft_pm.watcher import Watcher, WatcherThread
@@ -248,7 +248,7 @@ def test_metrics_are_sent_for_running_processes(pm):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux-only")
 def test_thread_pushes_a_new_line_promptly(pm):
-    h = pm.run("push", [PY, "-u", "-c", "import sys\nfor l in sys.stdin: pass"])
+    h = pm.run("push", ["sleep", "300"])
     w = make_watcher(pm)
     inbox = Inbox()
     w.subscribe(inbox)
