@@ -40,9 +40,22 @@ export class LogPane {
     this.linesNode.setAttribute('aria-label', `${stream} of the process`);
     this.linesNode.tabIndex = 0;
     // Follow new lines while the user's last scroll left the pane at its
-    // bottom; layout changes (theme, resize) do not change that decision.
+    // bottom. Layout changes (theme switch, resize) also move scrollTop; only
+    // a scroll the user started (wheel, keys, touch, scrollbar) stops
+    // following, and reaching the bottom again always resumes it.
+    const intent = (): void => {
+      this._userIntent = true;
+    };
+    for (const type of ['wheel', 'keydown', 'touchstart', 'pointerdown']) {
+      this.linesNode.addEventListener(type, intent, { passive: true });
+    }
     this.linesNode.addEventListener('scroll', () => {
-      this._follow = this._atBottom();
+      if (this._atBottom()) {
+        this._follow = true;
+      } else if (this._userIntent) {
+        this._follow = false;
+      }
+      this._userIntent = false;
     });
 
     this.node.append(header, this.linesNode);
@@ -134,6 +147,7 @@ export class LogPane {
   private _countNode: HTMLSpanElement;
   private _ring: LogRing | null = null;
   private _follow = true;
+  private _userIntent = false;
   private _total = 0;
   private _skipped = 0;
 }

@@ -304,15 +304,21 @@ describe('ProcessView', () => {
     pane.dispatchEvent(new Event('scroll'));
     more(3, 10); // 21 rows: follows
     expect(pane.scrollTop).toBe(420);
+    // A layout change (theme, resize) that moves the pane is not the user.
+    pane.scrollTop = 400;
+    pane.dispatchEvent(new Event('scroll'));
+    more(4, 20); // 31 rows: still follows
+    expect(pane.scrollTop).toBe(620);
+    pane.dispatchEvent(new Event('wheel'));
     pane.scrollTop = 100; // the user scrolled up to read
     pane.dispatchEvent(new Event('scroll'));
-    more(4, 20);
+    more(5, 30);
     expect(pane.scrollTop).toBe(100);
     // Back at the bottom: following again.
-    pane.scrollTop = 620 - 100;
+    pane.scrollTop = 820 - 100;
     pane.dispatchEvent(new Event('scroll'));
-    more(5, 30);
-    expect(pane.scrollTop).toBe(820);
+    more(6, 40);
+    expect(pane.scrollTop).toBe(1020);
     view.dispose();
   });
 
