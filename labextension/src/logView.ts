@@ -152,6 +152,15 @@ export class LogView extends Widget {
     scroll.className = 'syft-pm-lv-scroll';
     scroll.tabIndex = 0;
     scroll.addEventListener('scroll', this._onScroll, { passive: true });
+    if (typeof ResizeObserver !== 'undefined') {
+      // Following stays at the bottom when the view is resized.
+      this._resize = new ResizeObserver(() => {
+        if (this._follow && !this._query) {
+          this._scrollToBottom();
+        }
+      });
+      this._resize.observe(scroll);
+    }
 
     this._olderNode = doc.createElement('div');
     this._olderNode.className = 'syft-pm-lv-older';
@@ -346,6 +355,8 @@ export class LogView extends Widget {
       clearTimeout(this._searchTimer);
       this._searchTimer = null;
     }
+    this._resize?.disconnect();
+    this._resize = null;
     this._source.newLines.disconnect(this._onNewLines, this);
     super.dispose();
   }
@@ -533,6 +544,12 @@ export class LogView extends Widget {
 
   private _onScroll = (): void => {
     const el = this._scrollNode;
+    if (this._autoTop !== null && Math.abs(el.scrollTop - this._autoTop) < 2) {
+      // Our own scroll to the bottom: a layout change since (the details
+      // above growing) must not read as the user scrolling away.
+      return;
+    }
+    this._autoTop = null;
     const atBottom =
       el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
     if (!this._query) {
@@ -719,6 +736,7 @@ export class LogView extends Widget {
   private _scrollToBottom(): void {
     const el = this._scrollNode;
     el.scrollTop = el.scrollHeight;
+    this._autoTop = el.scrollTop;
   }
 
   private _updateCount(): void {
@@ -752,6 +770,8 @@ export class LogView extends Widget {
   private _searchTimer: ReturnType<typeof setTimeout> | null = null;
   private _poll: ReturnType<typeof setInterval> | null = null;
   private _lastRing = 0;
+  private _autoTop: number | null = null;
+  private _resize: ResizeObserver | null = null;
   private _searchInput: HTMLInputElement;
   private _followBox: { label: HTMLLabelElement; input: HTMLInputElement };
   private _timesBox: { label: HTMLLabelElement; input: HTMLInputElement };
