@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado import httpclient
+from tornado import httpclient, websocket
 
 from syft_pm.manager import ProcessManager
 
@@ -252,3 +252,31 @@ async def test_websocket_scope_actions_and_bad_messages(jp_ws_fetch, pm):
     snap2 = await c.until(lambda m: is_snapshot(m) and m["scope"] == ["two"])
     assert list(snap2["processes"]) == ["two"]
     c.ws.close()
+
+
+async def test_websocket_refuses_a_foreign_origin(
+    jp_http_port, jp_base_url, jp_serverapp, jp_fetch
+):
+    """Origin is what protects a browser's cookie session from cross-site websockets
+    (token-authenticated clients are exempt by jupyter_server's design)."""
+    from tornado.httpclient import HTTPRequest
+
+    token = jp_serverapp.identity_provider.token
+    client = httpclient.AsyncHTTPClient()
+    login = await client.fetch(
+        f"http://localhost:{jp_http_port}{jp_base_url}api/me?token={token}", raise_error=False
+    )
+    cookies = [c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie")]
+    assert cookies, "logging in with the token should set a session cookie"
+    cookie = "; ".join(cookies)
+    url = f"ws://localhost:{jp_http_port}{jp_base_url}syft-pm/api/events"
+    foreign = HTTPRequest(url, headers={"Cookie": cookie, "Origin": "http://evil.example"})
+    with pytest.raises(httpclient.HTTPClientError) as exc:
+        await websocket.websocket_connect(foreign)
+    assert exc.value.code == 403
+    same = HTTPRequest(
+        url, headers={"Cookie": cookie, "Origin": f"http://localhost:{jp_http_port}"}
+    )
+    ws = await websocket.websocket_connect(same)
+    assert json.loads(await ws.read_message())["type"] == "snapshot"
+    ws.close()
