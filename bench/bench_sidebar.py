@@ -19,20 +19,17 @@ import contextlib
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Lab, LabServer  # noqa: E402
-
 from syft_pm.manager import ProcessManager  # noqa: E402
 from syft_pm.registry import atomic_write_json  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Lab, LabServer  # noqa: E402
 
 PY = sys.executable
 FLEET = 1000
@@ -242,7 +239,7 @@ def bench_log_flood(jlab: Lab, pm: ProcessManager) -> tuple[float, float, float]
     end_line = page.evaluate(last)
     rate = (end_line - start_line) / FLOOD_SECONDS
     dom_lines = page.evaluate(
-        f"() => document.querySelectorAll(\"{view} .syft-pm-lv-lines .syft-pm-lv-line\").length"
+        f'() => document.querySelectorAll("{view} .syft-pm-lv-lines .syft-pm-lv-line").length'
     )
     log(
         f"log flood: {rate:.0f} lines/s reached the view ({dom_lines} lines in the DOM); "
