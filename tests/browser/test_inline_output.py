@@ -271,6 +271,56 @@ def test_output_survives_kernel_shutdown(jlab, lab, processes, notebook_sessions
     assert _visible_errors(jlab, name) == []
 
 
+def test_saved_output_is_live_in_a_fresh_kernel(jlab, lab, processes, notebook_sessions):
+    """Reopening a saved notebook: its kernel is new and has not imported syft_pm, so
+    the comm is refused; the output goes live through the server extension."""
+    import sys
+    import uuid
+
+    from syft_pm import display
+
+    name = "inline-saved"
+    nb = "inline_saved.ipynb"
+    processes.append(name)
+    notebook_sessions.append(nb)
+    code = (
+        "import time,itertools\n"
+        "for i in itertools.count(): print('tick', i, flush=True); time.sleep(0.2)"
+    )
+    handle = syft_pm.ProcessManager(lab.home).run(name, [sys.executable, "-u", "-c", code])
+    cell = {
+        "cell_type": "code",
+        "execution_count": 1,
+        "id": uuid.uuid4().hex[:8],
+        "metadata": {},
+        "source": f"syft_pm.get({name!r})",
+        "outputs": [
+            {
+                "output_type": "execute_result",
+                "execution_count": 1,
+                "metadata": {},
+                "data": {display.MIME_TYPE: display.reference(handle), "text/plain": name},
+            }
+        ],
+    }
+    doc = {
+        "cells": [cell],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (lab.root / nb).write_text(json.dumps(doc))
+    jlab.open()
+    jlab.open_notebook(nb)
+    _wait_attr(jlab, name, "data-transport", "server")
+    _wait_attr(jlab, name, "data-live", "true")
+    _wait_attr(jlab, name, "data-status", "running")
+    _wait_ticks_after(jlab, name, _last_tick(jlab, name) + 2)
+    assert _visible_errors(jlab, name) == []
+
+
 @pytest.mark.skipif(
     not os.environ.get("SYFT_PM_SCREENSHOTS"),
     reason="writes docs/images; run with SYFT_PM_SCREENSHOTS=1",
