@@ -62,6 +62,11 @@ function fmtValue(v: unknown): string {
   if (Array.isArray(v) && v.every(x => typeof x === 'string')) {
     return v.join(' ');
   }
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    return Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${k} ${typeof x === 'object' ? JSON.stringify(x) : x}`)
+      .join(' \u00b7 ');
+  }
   return JSON.stringify(v);
 }
 
@@ -471,7 +476,11 @@ export class ProcessDetail extends Widget {
           }
           continue;
         }
-        add(configLabel(k), fmtValue(v), 'syft-pm-detail-fact-code');
+        add(
+          configLabel(k),
+          k.endsWith('_at') ? fmtTime(v) : fmtValue(v),
+          'syft-pm-detail-fact-code'
+        );
       }
     } else if (this._infoError) {
       add('More', this._infoError);

@@ -142,11 +142,16 @@ export class ProcessNotifier {
     options: {
       enabled?: boolean;
       actions?: (key: string, name: string) => INoticeAction[];
+      now?: () => number;
     } = {}
   ) {
     this.enabled = options.enabled ?? true;
     this._actions = options.actions ?? (() => []);
+    this._now = options.now ?? Date.now;
   }
+
+  /** Within this time, the same kind of news about a process is not repeated. */
+  static REPEAT_QUIET_MS = 5 * 60 * 1000;
 
   /** Whether notices are shown (the `notifications` setting). */
   enabled: boolean;
@@ -165,6 +170,18 @@ export class ProcessNotifier {
     if (!notice || !this.enabled) {
       return null;
     }
+    const now = this._now();
+    const last = this._last.get(key);
+    if (
+      last &&
+      last.kind === notice.kind &&
+      now - last.at < ProcessNotifier.REPEAT_QUIET_MS
+    ) {
+      // The same news again (a crash loop): the row shows the restarts; a
+      // toast at every crash would only nag. Other trouble still shows.
+      return null;
+    }
+    this._last.set(key, { kind: notice.kind, at: now });
     const actions = this._actions(key, state.name);
     const id = this._ids.get(key);
     if (id === undefined || !this._notifier.update(id, notice, actions)) {
@@ -177,6 +194,7 @@ export class ProcessNotifier {
   forget(key: string): void {
     this._seen.delete(key);
     this._ids.delete(key);
+    this._last.delete(key);
   }
 
   /** Whether a row was seen. */
@@ -187,6 +205,8 @@ export class ProcessNotifier {
   private _actions: (key: string, name: string) => INoticeAction[];
   private _seen = new Map<string, NoticeState>();
   private _ids = new Map<string, string>();
+  private _last = new Map<string, { kind: NoticeKind; at: number }>();
+  private _now: () => number;
 }
 
 function pick(s: NoticeState): NoticeState {

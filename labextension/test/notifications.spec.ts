@@ -200,14 +200,49 @@ describe('ProcessNotifier', () => {
     expect(r.updated[0][1].kind).toBe('gave-up');
   });
 
-  it('emits a new notification when the old one was dismissed', () => {
+  it('does not repeat the same news of a crash loop for a while; other trouble shows', () => {
+    const r = recorder();
+    let now = 0;
+    const notifier = new ProcessNotifier(r, { now: () => now });
+    const crash = (at: number) =>
+      state('a', {
+        status: 'starting',
+        exit_code: 1,
+        next_restart_at: at,
+        reason: 'restarting'
+      });
+    notifier.observe('a', state('a'), true);
+    notifier.observe('a', crash(1));
+    now += 5000;
+    notifier.observe('a', state('a'));
+    expect(notifier.observe('a', crash(2))).toBeNull();
+    expect(r.emitted).toHaveLength(1);
+    expect(r.updated).toHaveLength(0);
+    notifier.observe(
+      'a',
+      state('a', {
+        status: 'failed',
+        exit_code: 1,
+        reason: 'gave up after 3 restarts'
+      })
+    );
+    expect(r.emitted.map(n => n.kind)).toEqual(['crashed']);
+    expect(r.updated.map(([id, n]) => [id, n.kind])).toEqual([
+      ['id1', 'gave-up']
+    ]);
+    // Much later, a new crash is news again.
+    now += ProcessNotifier.REPEAT_QUIET_MS;
+    notifier.observe('a', state('a'));
+    expect(notifier.observe('a', crash(3))!.kind).toBe('crashed');
+  });
+
+  it('emits a new notification when the old one is gone', () => {
     const r = recorder();
     const notifier = new ProcessNotifier(r);
     notifier.observe('a', state('a'), true);
     notifier.observe('a', state('a', { status: 'unhealthy' }));
     r.gone.add('id1');
-    notifier.observe('a', state('a'));
-    notifier.observe('a', state('a', { status: 'unhealthy' }));
+    notifier.observe('a', state('a', { status: 'failed', exit_code: 1 }));
     expect(r.emitted).toHaveLength(2);
   });
 

@@ -331,3 +331,27 @@ def test_log_view_follows_and_searches(jlab, lab, processes):
     page.wait_for_selector(f"{view}[data-mode='live']")
     now = page.evaluate(last_tick, view)
     page.wait_for_function(f"(v) => ({last_tick})(v) > {now + 2}", arg=view, timeout=15_000)
+
+
+def test_failure_notification_opens_the_logs(jlab, lab, processes):
+    name = unique("crasher")
+    processes.append(name)
+    open_lab_with_sidebar(jlab)
+    code = (
+        "import sys, syft_pm\n"
+        f"syft_pm.run({name!r}, [sys.executable, '-c', "
+        "'import sys, time; time.sleep(1); print(\"boom\", file=sys.stderr); sys.exit(3)'])\n"
+    )
+    start_in_script(lab, name, code)
+    page = jlab.page
+    page.wait_for_selector(row_sel(name, "failed"), timeout=15_000)
+    toast = page.wait_for_selector(
+        f".Toastify__toast:has-text({json.dumps(f'{name} exited with code 3')})", timeout=10_000
+    )
+    toast.query_selector("button:has-text('Show logs')").click()
+    detail = f".syft-pm-detail[data-process-name={json.dumps(name)}]"
+    page.wait_for_selector(f"{detail}[data-status='failed']")
+    page.click(f"{detail} .syft-pm-lv-tab[data-stream='stderr']")
+    page.wait_for_selector(
+        f"{detail} .syft-pm-logview[data-stream='stderr'] .syft-pm-lv-text:has-text('boom')"
+    )
