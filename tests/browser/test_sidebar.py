@@ -189,6 +189,16 @@ def test_processes_from_two_notebooks_and_a_script_appear_within_a_second(
     jlab.page.fill(f"{SIDEBAR} .syft-pm-search", "")
     jlab.page.wait_for_selector(row_sel(a))
 
+    # The detail view opens the notebook that started a process.
+    jlab.command("syft-pm:show-logs", {"name": a})
+    detail = f".syft-pm-detail[data-process-name={json.dumps(a)}]"
+    jlab.page.click(f"{detail} .syft-pm-detail-open-notebook")
+    jlab.page.wait_for_function(
+        """(p) => { const w = window.jupyterapp.shell.currentWidget;
+                   return !!w && !!w.context && w.context.path === p; }""",
+        arg=nb_a,
+    )
+
 
 def test_stop_from_sidebar_reaches_the_inline_output(jlab, lab, processes, notebook_sessions):
     name = unique("inline-stop")
@@ -355,3 +365,78 @@ def test_failure_notification_opens_the_logs(jlab, lab, processes):
     page.wait_for_selector(
         f"{detail} .syft-pm-logview[data-stream='stderr'] .syft-pm-lv-text:has-text('boom')"
     )
+
+
+def test_processes_only_the_active_kernel_sees_are_merged_and_marked(
+    jlab, lab, tmp_path, notebook_sessions
+):
+    """A kernel on another SYFT_PM_HOME: the server cannot see its processes, the
+    sidebar shows them through the kernel's comm, marked, and can stop them."""
+    other_home = tmp_path / "kernel_home"
+    name = unique("kernel-only")
+    nb = lab.write_notebook(
+        f"{name}.ipynb",
+        [
+            "import os, sys\n"
+            f"os.environ['SYFT_PM_HOME'] = {str(other_home)!r}\n"
+            "import syft_pm\n"
+            f"h = syft_pm.run({name!r}, [sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+            "h"
+        ],
+    )
+    notebook_sessions.append(nb)
+    try:
+        open_lab_with_sidebar(jlab)
+        jlab.open_notebook(nb)
+        jlab.run_cell(nb, 0)
+        page = jlab.page
+        row = page.wait_for_selector(f"{row_sel(name, 'running')}[data-source='kernel']")
+        assert row.query_selector(".syft-pm-row-badge").is_visible()
+        server_names = [p["name"] for p in lab.api("syft-pm/api/processes")["processes"]]
+        assert name not in server_names
+        # "Only in this kernel" keeps it; its actions go through the kernel.
+        page.select_option(f"{SIDEBAR} .syft-pm-filter-origin", "kernel-only")
+        page.wait_for_selector(row_sel(name))
+        select_row(page, name)
+        page.click(f"{row_sel(name)} .syft-pm-row-stop")
+        page.wait_for_selector(row_sel(name, "stopped"), timeout=15_000)
+        assert syft_pm.ProcessManager(other_home).get(name).status == "stopped"
+        page.select_option(f"{SIDEBAR} .syft-pm-filter-origin", "all")
+    finally:
+        cleanup(other_home, [name])
+
+
+def test_log_view_pages_older_lines_in_on_scroll(jlab, lab, processes):
+    name = unique("chatty")
+    processes.append(name)
+    code = (
+        "import sys, syft_pm\n"
+        f"syft_pm.run({name!r}, [sys.executable, '-u', '-c', "
+        "'import time\\nfor i in range(1200): print(\"line\", i)\\ntime.sleep(600)'])\n"
+    )
+    start_in_script(lab, name, code)
+    open_lab_with_sidebar(jlab)
+    page = jlab.page
+    jlab.command("syft-pm:show-logs", {"name": name})
+    view = (
+        f".syft-pm-detail[data-process-name={json.dumps(name)}]"
+        " .syft-pm-logview[data-stream='stdout']"
+    )
+    lines_sel = json.dumps(f"{view} .syft-pm-lv-lines .syft-pm-lv-text")
+    scroll_sel = json.dumps(f"{view} .syft-pm-lv-scroll")
+    texts = f"""() => Array.from(document.querySelectorAll({lines_sel}))
+        .map(e => e.textContent)"""
+    page.wait_for_function(f"() => ({texts})().includes('line 1199')", timeout=15_000)
+    first = page.evaluate(texts)
+    assert "line 0" not in first and len(first) <= 500
+    # Scroll to the top until the first line of the log is there.
+    page.wait_for_function(
+        f"""() => {{ const s = document.querySelector({scroll_sel});
+                   s.scrollTop = 0; s.dispatchEvent(new Event('scroll'));
+                   return ({texts})()[0] === 'line 0'; }}""",
+        timeout=20_000,
+        polling=250,
+    )
+    lines = page.evaluate(texts)
+    assert lines == [f"line {i}" for i in range(1200)]
+    assert page.inner_text(f"{view} .syft-pm-lv-older") == "Beginning of the log"
