@@ -271,6 +271,37 @@ def test_output_survives_kernel_shutdown(jlab, lab, processes, notebook_sessions
     assert _visible_errors(jlab, name) == []
 
 
+def test_buttons_work_while_the_kernel_is_busy(jlab, lab, processes, notebook_sessions):
+    name = "inline-busy"
+    nb = "inline_busy.ipynb"
+    processes.append(name)
+    notebook_sessions.append(nb)
+    _start_ticker(jlab, lab, nb, name, ["import time\ntime.sleep(120)"])
+    _wait_attr(jlab, name, "data-live", "true")
+    _wait_attr(jlab, name, "data-status", "running")
+    # Run the sleeping cell without waiting for it, then wait until the kernel is busy.
+    jlab.page.evaluate(
+        f"""() => {{ const p = {jlab._panel_expr(nb)};
+            p.content.activeCellIndex = 1; p.content.deselectAll();
+            void window.jupyterapp.commands.execute('notebook:run-cell'); }}"""
+    )
+    jlab.page.wait_for_function(
+        f"""() => {jlab._panel_expr(nb)}.sessionContext.session.kernel.status === 'busy'"""
+    )
+    # Live state keeps coming and the stop button acts while the kernel is busy.
+    _wait_ticks_after(jlab, name, _last_tick(jlab, name) + 2)
+    _click(jlab, name, "stop")
+    _wait_attr(jlab, name, "data-status", "stopped")
+    assert (
+        jlab.page.evaluate(f"""() => {jlab._panel_expr(nb)}.sessionContext.session.kernel.status""")
+        == "busy"
+    )
+    assert _visible_errors(jlab, name) == []
+    jlab.page.evaluate(
+        f"""() => {jlab._panel_expr(nb)}.sessionContext.session.kernel.interrupt()"""
+    )
+
+
 def test_saved_output_is_live_in_a_fresh_kernel(jlab, lab, processes, notebook_sessions):
     """Reopening a saved notebook: its kernel is new and has not imported syft_pm, so
     the comm is refused; the output goes live through the server extension."""
