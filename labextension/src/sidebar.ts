@@ -959,6 +959,10 @@ export class ProcessSidebar extends Widget {
         ? 'Lost the connection to the syft_pm server extension (is the Jupyter server running?). The list below may be out of date.'
         : 'Cannot connect to the syft_pm server extension (is the Jupyter server running?).';
     }
+    if (failed && this.fleet.kernelLive) {
+      message +=
+        ' Meanwhile the list shows what the active notebook\u2019s kernel reports.';
+    }
     this._errorMessageNode.textContent = failed ? message : '';
     this._retryButton.disabled = this._statusPending;
     this._renderRetry(Date.now());

@@ -238,6 +238,12 @@ def test_two_pages_reflect_an_action_taken_in_one(jlab, lab, page, processes):
 
     # Start it again from the first page's command (acts on no row: takes the name).
     jlab.command("syft-pm:restart", {"name": name})
+    # Without a name and with no row selected, a command asks which process.
+    jlab.page.evaluate("() => { window.jupyterapp.commands.execute('syft-pm:show-logs'); }")
+    jlab.page.wait_for_selector(".jp-Dialog select")
+    jlab.page.select_option(".jp-Dialog select", name)
+    jlab.page.click(".jp-Dialog .jp-mod-accept")
+    jlab.page.wait_for_selector(f".syft-pm-detail[data-process-name={json.dumps(name)}]")
     for p in (jlab.page, other.page):
         p.wait_for_selector(row_sel(name, "running"), timeout=15_000)
 
@@ -440,3 +446,54 @@ def test_log_view_pages_older_lines_in_on_scroll(jlab, lab, processes):
     lines = page.evaluate(texts)
     assert lines == [f"line {i}" for i in range(1200)]
     assert page.inner_text(f"{view} .syft-pm-lv-older") == "Beginning of the log"
+
+
+@pytest.fixture
+def lab_without_extension(lab: LabServer, tmp_path: Path) -> Iterator[LabServer]:
+    """A Jupyter server with the syft_pm server extension disabled (the frontend is
+    still installed): the sidebar has only the kernel's comm to go on."""
+
+    class NoExtension(type(lab)):  # type: ignore[misc]
+        def env(self) -> dict[str, str]:
+            env = super().env()
+            env["JUPYTER_CONFIG_DIR"] = str(self.base / "config")
+            return env
+
+    server = NoExtension(tmp_path / "noext")
+    config = server.base / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"syft_pm": False}}})
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        cleanup(server.home, [h.name for h in syft_pm.ProcessManager(server.home).list()])
+
+
+def test_without_the_server_extension_the_kernel_still_feeds_the_panel(
+    jlab, page, lab_without_extension
+):
+    server = lab_without_extension
+    with pytest.raises(Exception):  # noqa: B017 - any HTTP error: the route is not there
+        server.api("syft-pm/api/status")
+    name = unique("no-ext")
+    nb = server.write_notebook(f"{name}.ipynb", [SLEEPER.format(name=name)])
+    jl = type(jlab)(page, server)
+    jl.open()
+    jl.command("syft-pm:open-sidebar")
+    # Never blank: it says what is missing.
+    error = page.wait_for_selector(f"{SIDEBAR} .syft-pm-error", state="visible", timeout=30_000)
+    assert "server extension enabled" in error.inner_text()
+    jl.open_notebook(nb)
+    jl.run_cell(nb, 0)
+    page.wait_for_selector(f"{row_sel(name, 'running')}[data-source='kernel']", timeout=15_000)
+    page.wait_for_function(
+        """() => document.querySelector('#syft-pm-sidebar .syft-pm-error-message')
+                 .textContent.includes('kernel')"""
+    )
+    select_row(page, name)
+    page.click(f"{row_sel(name)} .syft-pm-row-stop")
+    page.wait_for_selector(row_sel(name, "stopped"), timeout=15_000)
