@@ -45,6 +45,8 @@ export interface ILogSource extends IDisposable {
   readonly canPage: boolean;
   /** Where the search runs, for the user: `server` or `browser`. */
   readonly searchWhere: 'server' | 'browser';
+  /** Whether `newLines` rings by itself now (else the view polls). */
+  readonly live: boolean;
   /** Rings when a stream has new lines to fetch with `since`. */
   readonly newLines: ISignal<ILogSource, LogStreamName>;
   tail(stream: LogStreamName, n: number): Promise<ILogPage>;
@@ -224,6 +226,10 @@ export class KernelLogSource implements ILogSource {
 
   readonly canPage = false;
   readonly searchWhere = 'browser' as const;
+
+  get live(): boolean {
+    return this._channel.status === 'open';
+  }
 
   get newLines(): ISignal<this, LogStreamName> {
     return this._newLines;

@@ -371,6 +371,10 @@ export class LogView extends Widget {
   }
 
   private _onPoll = (): void => {
+    // Only when the source cannot ring (its websocket is down, say).
+    if (this._source.live) {
+      return;
+    }
     if (Date.now() - this._lastRing >= POLL_MS && this.isVisible) {
       void this._fetchNew();
     }

@@ -33,6 +33,7 @@ class FakeSource implements ILogSource {
   constructor(public log: LogLine[] = []) {}
   canPage = true;
   searchWhere = 'server' as const;
+  live = true;
   newLines: Signal<ILogSource, LogStreamName> = new Signal<
     ILogSource,
     LogStreamName
@@ -251,6 +252,23 @@ describe('LogView', () => {
     times.checked = false;
     times.dispatchEvent(new Event('change'));
     expect(view.node.classList.contains('syft-pm-mod-no-times')).toBe(true);
+  });
+
+  it('polls only while its source cannot ring', async () => {
+    vi.useFakeTimers();
+    try {
+      const source = new FakeSource(numbered(3));
+      const { view } = makeView(source);
+      await view.start();
+      vi.advanceTimersByTime(5000);
+      expect(source.calls).toEqual(['tail 50']);
+      source.live = false;
+      source.log.push([1, 'line 3']);
+      vi.advanceTimersByTime(2100);
+      expect(source.calls).toEqual(['tail 50', 'since 3']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('shows a read error in the view', async () => {
