@@ -199,6 +199,7 @@ def bench_log_flood(jlab: Lab, pm: ProcessManager) -> tuple[float, float, float]
     page = jlab.page
     name = "flood"
     pm.run(name, [PY, "-u", "-c", FLOOD])
+    page.wait_for_selector(f"{SIDEBAR} .syft-pm-row[data-process-name='{name}']")
     jlab.command("syft-pm:show-logs", {"name": name})
     view = f".syft-pm-detail[data-process-name='{name}'] .syft-pm-logview[data-stream='stdout']"
     page.wait_for_selector(f"{view} .syft-pm-lv-lines .syft-pm-lv-line", timeout=30_000)

@@ -371,6 +371,47 @@ export class ProcessSidebar extends Widget {
     return this.fleet.row(nameOrKey) ?? this.fleet.rowByName(nameOrKey);
   }
 
+  /**
+   * The row of a process, waiting up to `timeoutMs` for it to arrive (a
+   * command issued right after a start can beat the websocket's delta).
+   */
+  whenKnown(
+    nameOrKey: string | null | undefined,
+    timeoutMs = 5000
+  ): Promise<IProcessRow | undefined> {
+    const row = this.resolve(nameOrKey);
+    if (row || !nameOrKey || this.isDisposed) {
+      return Promise.resolve(row);
+    }
+    return new Promise(resolve => {
+      const done = (found: IProcessRow | undefined) => {
+        clearTimeout(timer);
+        this.fleet.rowsChanged.disconnect(check);
+        resolve(found);
+      };
+      const check = () => {
+        const found = this.resolve(nameOrKey);
+        if (found) {
+          done(found);
+        }
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.fleet.rowsChanged.connect(check);
+    });
+  }
+
+  /**
+   * Open the detail view of a process on `stream`'s logs, waiting briefly
+   * for a process that was only just started.
+   */
+  async showLogs(
+    nameOrKey?: string | null,
+    stream?: LogStreamName
+  ): Promise<ProcessDetail | null> {
+    await this.whenKnown(nameOrKey);
+    return this.openDetail(nameOrKey, stream);
+  }
+
   /** Select the row of a process (by name or key). */
   select(nameOrKey: string | null): void {
     const row = nameOrKey === null ? undefined : this.resolve(nameOrKey);
@@ -385,9 +426,11 @@ export class ProcessSidebar extends Widget {
     nameOrKey: string | null | undefined,
     action: Exclude<Action, 'remove'>
   ): Promise<void> {
-    const row = this.resolve(nameOrKey);
+    const row = await this.whenKnown(nameOrKey);
     if (!row) {
-      throw new Error(`no process ${nameOrKey ?? '(none selected)'}`);
+      const error = new Error(`no process ${nameOrKey ?? '(none selected)'}`);
+      this._flash(`Could not ${action}: ${error.message}`, true);
+      throw error;
     }
     try {
       await this.fleet.perform(row.key, action);
@@ -402,7 +445,7 @@ export class ProcessSidebar extends Widget {
    * whether it was removed.
    */
   async remove(nameOrKey: string | null | undefined): Promise<boolean> {
-    const row = this.resolve(nameOrKey);
+    const row = await this.whenKnown(nameOrKey);
     if (!row) {
       return false;
     }

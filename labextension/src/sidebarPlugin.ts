@@ -251,7 +251,7 @@ function addCommands(
       )
         ? (args.stream as LogStreamName)
         : undefined;
-      sidebar.openDetail(name, stream);
+      await sidebar.showLogs(name, stream);
     }
   });
 

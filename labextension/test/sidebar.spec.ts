@@ -447,6 +447,38 @@ describe('ProcessSidebar: actions', () => {
     expect(api).toHaveBeenCalledTimes(3);
   });
 
+  it('waits briefly for a process that was only just started', async () => {
+    const { sidebar, server, api } = harness();
+    server.deliver(snapshot([]));
+    const stop = sidebar.perform('fresh', 'stop');
+    const logs = sidebar.showLogs('fresh');
+    server.deliver(delta(2, { added: { fresh: state('fresh') } }));
+    await stop;
+    expect(api).toHaveBeenCalledWith(
+      'processes/fresh/stop',
+      expect.objectContaining({ method: 'POST' })
+    );
+    expect((await logs)!.node.dataset.processName).toBe('fresh');
+    (await logs)!.dispose();
+  });
+
+  it('says so when a process never shows up', async () => {
+    vi.useFakeTimers();
+    try {
+      const { sidebar, server } = harness();
+      server.deliver(snapshot([]));
+      const stop = sidebar.perform('ghost', 'stop');
+      const caught = stop.catch((e: Error) => e.message);
+      await vi.advanceTimersByTimeAsync(6000);
+      expect(await caught).toBe('no process ghost');
+      expect($(sidebar, '.syft-pm-sidebar-message')!.textContent).toContain(
+        'no process ghost'
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('acts on kernel-only processes through the kernel comm', async () => {
     const { sidebar, server, kernelChannels, api } = harness();
     server.deliver(snapshot([], { registry: 'a' }));
@@ -454,6 +486,7 @@ describe('ProcessSidebar: actions', () => {
     const comm = kernelChannels[0];
     comm.deliver(snapshot([state('local')], { registry: 'b' }));
     const done = sidebar.perform('local', 'stop');
+    await vi.waitFor(() => expect(comm.sent).toHaveLength(1));
     const sent = comm.sent.at(-1) as any;
     expect(sent).toMatchObject({
       type: 'action',
