@@ -241,6 +241,32 @@ describe('LogView', () => {
     expect(text.split('\n')[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}red$/);
   });
 
+  it('downloads the stream (the last 10,000 lines) as a text file', async () => {
+    const source = new FakeSource(numbered(3));
+    const { view, frames } = makeView(source);
+    await view.start();
+    frames.flush();
+    const urls: Blob[] = [];
+    const create = vi
+      .spyOn(URL, 'createObjectURL')
+      .mockImplementation((b: Blob | MediaSource) => {
+        urls.push(b as Blob);
+        return 'blob:x';
+      });
+    const clicked: string[] = [];
+    const click = vi
+      .spyOn(HTMLAnchorElement.prototype, 'click')
+      .mockImplementation(function (this: HTMLAnchorElement) {
+        clicked.push(this.download);
+      });
+    await view.download();
+    expect(source.calls).toContain('tail 10000');
+    expect(clicked).toEqual(['web.stdout.log']);
+    expect(await urls[0].text()).toMatch(/line 0\n.*line 1\n.*line 2\n$/);
+    create.mockRestore();
+    click.mockRestore();
+  });
+
   it('toggles line times with a class, without re-rendering lines', async () => {
     const source = new FakeSource(numbered(2));
     const { view, frames } = makeView(source);
