@@ -30,7 +30,9 @@ _NAME = r"(?P<name>[^/]+)"
 _MAX_LINES = 10_000
 
 
-class SyftPmHandler(ExtensionHandlerMixin, APIHandler):
+class _SyftPmMixin(ExtensionHandlerMixin):
+    """What every syft_pm handler shares: its extension name, auth resource and hub."""
+
     auth_resource = AUTH_RESOURCE
 
     def initialize(self, name: str = "syft_pm", *args: Any, **kwargs: Any) -> None:
@@ -41,6 +43,8 @@ class SyftPmHandler(ExtensionHandlerMixin, APIHandler):
         hub: Hub = self.settings["syft_pm_hub"]
         return hub
 
+
+class SyftPmHandler(_SyftPmMixin, APIHandler):
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -182,21 +186,10 @@ class LogsHandler(SyftPmHandler):
         self.write_json(await self.call(actions.read_logs, self.hub.registry, name, query))
 
 
-class EventsHandler(
-    ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
-):
+class EventsHandler(_SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
     """``/syft-pm/api/events``: protocol v1 over a websocket, one subscriber per socket."""
 
-    auth_resource = AUTH_RESOURCE
     client: Client | None = None
-
-    def initialize(self, name: str = "syft_pm", *args: Any, **kwargs: Any) -> None:
-        super().initialize(name, *args, **kwargs)
-
-    @property
-    def hub(self) -> Hub:
-        hub: Hub = self.settings["syft_pm_hub"]
-        return hub
 
     async def pre_get(self) -> None:
         user = self.current_user
