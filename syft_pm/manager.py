@@ -49,6 +49,7 @@ from .spec import (
     build_config,
     fingerprint,
 )
+from .state import initial_state
 
 if TYPE_CHECKING:
     import psutil
@@ -258,7 +259,7 @@ class ProcessManager:
             # Present from the start, so readers and info() never see a missing log.
             os.close(os.open(pdir / stream, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         now = time.time()
-        atomic_write_json(pdir / "state.json", _initial_state(run_id, now), fsync=False)
+        atomic_write_json(pdir / "state.json", initial_state(run_id, now), fsync=False)
         env = {k: v for k, v in os.environ.items() if k not in _CHILD_ONLY_ENV}
         env[procutil.ENV_SUPERVISOR] = "1"
         r, w = os.pipe()
@@ -302,7 +303,7 @@ class ProcessManager:
     def _record_failure(self, name: str, run_id: str, reason: str) -> None:
         now = time.time()
         state = {
-            **_initial_state(run_id, now),
+            **initial_state(run_id, now),
             "status": "failed",
             "reason": reason,
             "ended_at": now,
@@ -459,27 +460,6 @@ _CHILD_ONLY_ENV = frozenset(
         procutil.ENV_SUPERVISOR,
     }
 )
-
-
-def _initial_state(run_id: str, now: float) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA_VERSION,
-        "run_id": run_id,
-        "status": "starting",
-        "reason": None,
-        "pid": None,
-        "create_time": None,
-        "supervisor_pid": None,
-        "supervisor_create_time": None,
-        "exit_code": None,
-        "signal": None,
-        "restarts": 0,
-        "started_at": None,
-        "ended_at": None,
-        "updated_at": now,
-        "stop_reason": None,
-        "next_restart_at": None,
-    }
 
 
 def _needs_repair(rec: ProcessRecord) -> bool:

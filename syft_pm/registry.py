@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .names import InvalidNameError, validate_name
-
-SCHEMA_VERSION = 1
+from .state import SCHEMA_VERSION as SCHEMA_VERSION  # re-exported: every reader checks it
 
 #: Every status a process can have; "error" is only ever reported for a registry entry
 #: whose files cannot be read, never written.

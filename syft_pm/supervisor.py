@@ -30,6 +30,7 @@ import sys
 import time
 
 from . import procutil
+from .state import SCHEMA_VERSION, initial_state
 
 # Startup matters here (run() waits for this process to start the command), so the
 # module avoids typing, pathlib, contextlib and the registry module on its start path;
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
     from .logwriter import LogWriter
 
-SCHEMA_VERSION = 1  # == registry.SCHEMA_VERSION (checked by the tests)
 DEFAULT_BACKOFF = {"initial": 1.0, "factor": 2.0, "max": 30.0, "reset_after": 10.0}
 DEFAULT_STOP_TIMEOUT = 5.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -160,24 +160,9 @@ class Supervisor:
         self.name = str(self.config.get("name", os.path.basename(process_dir)))  # noqa: PTH119
         self.pid = os.getpid()
         ct = procutil.create_time(self.pid)
-        self.state: dict[str, Any] = {
-            "schema": SCHEMA_VERSION,
-            "run_id": run_id,
-            "status": "starting",
-            "reason": None,
-            "pid": None,
-            "create_time": None,
-            "supervisor_pid": self.pid,
-            "supervisor_create_time": ct,
-            "exit_code": None,
-            "signal": None,
-            "restarts": 0,
-            "started_at": None,
-            "ended_at": None,
-            "updated_at": None,
-            "stop_reason": None,
-            "next_restart_at": None,
-        }
+        self.state: dict[str, Any] = initial_state(
+            run_id, None, supervisor_pid=self.pid, supervisor_create_time=ct
+        )
         self.child: int | None = None
         self.child_status: int | None = None
         self.child_started_mono = 0.0
