@@ -1,0 +1,180 @@
+/**
+ * The live lines of a log view in the DOM, built to take a flood: lines
+ * wait in a pending buffer and reach the DOM once per animation frame, as
+ * one fragment; while following, at most `capacity` lines stay (a ring: the
+ * oldest nodes go), otherwise up to four times as many.
+ */
+import { gapNode, lineNode } from './logText';
+import { LogLine } from './protocol';
+
+type FrameFn = (cb: () => void) => number;
+
+export class LineRing {
+  constructor(doc: Document, options: LineRing.IOptions) {
+    this._options = options;
+    this.capacity = options.capacity;
+    this._frame =
+      options.requestFrame ??
+      (typeof requestAnimationFrame === 'function'
+        ? (cb: () => void) => requestAnimationFrame(cb)
+        : (cb: () => void) => setTimeout(cb, 16) as unknown as number);
+    this.node = doc.createElement('div');
+    this.node.className = 'syft-pm-lv-lines';
+    this.node.setAttribute('role', 'log');
+  }
+
+  /** The element of the lines. */
+  readonly node: HTMLDivElement;
+
+  /** Lines kept while following. */
+  capacity: number;
+
+  /** The lines in the DOM, oldest first (a gap counts as a line). */
+  get lines(): readonly LogLine[] {
+    return this._lines;
+  }
+
+  /** Whether older lines were dropped from the top (no cursor before them). */
+  get trimmed(): boolean {
+    return this._trimmed;
+  }
+
+  /** Add lines at the end (at the next frame). */
+  enqueue(lines: readonly LogLine[]): void {
+    if (lines.length === 0) {
+      return;
+    }
+    for (const line of lines) {
+      this._pending.push(line);
+    }
+    // More waiting than the view keeps: everything shown and the oldest
+    // waiting lines would be trimmed right after the append; drop them now.
+    // (Not following, the view keeps more, but a hidden page, with no
+    // frames, must not pile up.)
+    const keep = this._options.following() ? this.capacity : this.capacity * 4;
+    const excess = this._pending.length - keep;
+    if (excess > 0) {
+      // As if added and trimmed: older lines are paged back in on scroll.
+      this._pending.splice(0, excess);
+      this._pendingGap = 0;
+      this.node.textContent = '';
+      this._lines = [];
+      this._trimmed = true;
+    }
+    this._scheduleFlush();
+  }
+
+  /** Mark lines the source skipped (at the next frame). */
+  enqueueGap(skipped: number): void {
+    this._pendingGap += skipped;
+    this._scheduleFlush();
+  }
+
+  /** Keep at most `limit` lines in the DOM (the oldest go). */
+  trim(limit: number = this.capacity): void {
+    const excess = this._lines.length - limit;
+    if (excess <= 0) {
+      return;
+    }
+    const nodes = this.node;
+    if (excess >= nodes.childNodes.length) {
+      nodes.textContent = '';
+    } else {
+      const range = nodes.ownerDocument.createRange();
+      range.setStartBefore(nodes.firstChild!);
+      range.setEndAfter(nodes.childNodes[excess - 1]);
+      range.deleteContents();
+    }
+    this._lines.splice(0, excess);
+    this._trimmed = true;
+    this._options.trimmed();
+  }
+
+  /** Add older lines above the first one (now). */
+  prepend(lines: readonly LogLine[]): void {
+    const doc = this.node.ownerDocument;
+    const fragment = doc.createDocumentFragment();
+    for (const line of lines) {
+      fragment.appendChild(lineNode(doc, line, ''));
+    }
+    this.node.insertBefore(fragment, this.node.firstChild);
+    this._lines.unshift(...lines);
+  }
+
+  /** Show exactly these lines (now); pending lines are dropped. */
+  replace(lines: readonly LogLine[]): void {
+    const doc = this.node.ownerDocument;
+    const fragment = doc.createDocumentFragment();
+    for (const line of lines) {
+      fragment.appendChild(lineNode(doc, line, ''));
+    }
+    this._pending = [];
+    this._pendingGap = 0;
+    this.node.textContent = '';
+    this.node.appendChild(fragment);
+    this._lines = lines.slice();
+    this._trimmed = false;
+  }
+
+  dispose(): void {
+    this._disposed = true;
+  }
+
+  private _scheduleFlush(): void {
+    if (!this._flushScheduled) {
+      this._flushScheduled = true;
+      this._frame(this._flush);
+    }
+  }
+
+  /** Once per frame: one fragment in, excess out, then `flushed`. */
+  private _flush = (): void => {
+    this._flushScheduled = false;
+    if (this._disposed) {
+      return;
+    }
+    const doc = this.node.ownerDocument;
+    const fragment = doc.createDocumentFragment();
+    if (this._pendingGap > 0) {
+      fragment.appendChild(gapNode(doc, this._pendingGap));
+      this._lines.push([null, `\u2026 ${this._pendingGap} lines skipped`]);
+      this._pendingGap = 0;
+    }
+    for (const line of this._pending) {
+      fragment.appendChild(lineNode(doc, line, ''));
+      this._lines.push(line);
+    }
+    this._pending = [];
+    this.node.appendChild(fragment);
+    if (this._options.following()) {
+      this.trim();
+    } else if (this._lines.length > this.capacity * 4) {
+      this.trim(this.capacity * 2);
+    }
+    this._options.flushed();
+  };
+
+  private _options: LineRing.IOptions;
+  private _frame: FrameFn;
+  private _disposed = false;
+  private _pending: LogLine[] = [];
+  private _pendingGap = 0;
+  private _flushScheduled = false;
+  private _lines: LogLine[] = [];
+  private _trimmed = false;
+}
+
+export namespace LineRing {
+  export interface IOptions {
+    /** Lines kept while following. */
+    capacity: number;
+    /** Whether the view follows new lines (it keeps fewer then). */
+    following: () => boolean;
+    /** Called after lines were trimmed from the top. */
+    trimmed: () => void;
+    /** Called after each flush (after trimming). */
+    flushed: () => void;
+    /** Schedule a DOM flush (tests pass one they run by hand). */
+    requestFrame?: FrameFn;
+  }
+}
