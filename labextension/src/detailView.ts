@@ -2,16 +2,22 @@
  * The detail view of one process (a main-area tab): everything `info()` knows,
  * the actions (stop, restart, start, remove), a link per listening port, the
  * notebook that started it, and a log viewer per stream.
+ *
+ * This module is the widget: header, actions and what it shows of the
+ * row's state. Its parts: the facts list (`detailFacts.ts`) and the log
+ * tabs (`detailLogs.ts`).
  */
 import { ISignal } from '@lumino/signaling';
-import { Panel, PanelLayout, Widget } from '@lumino/widgets';
+import { PanelLayout, Widget } from '@lumino/widgets';
 
-import { formatBytes, formatUptime, statusClass } from './format';
+import { renderFacts } from './detailFacts';
+import { DetailLogs } from './detailLogs';
+import { formatUptime, statusClass } from './format';
 import { ILogSource } from './logSource';
 import { LogView } from './logView';
 import { IRowsChange } from './processFleet';
-import { formatCpu, PortUrl, statusText } from './processList';
-import { LOG_STREAMS, LogStreamName } from './protocol';
+import { PortUrl } from './processList';
+import { LogStreamName } from './protocol';
 import { IProcessRow, labPath, rowUptime } from './sidebarModel';
 import { iconButton } from './sidebarIcons';
 import { isUp } from './store';
@@ -40,34 +46,6 @@ const DETAIL_CLASS = 'syft-pm-detail';
  */
 export function detailId(key: string): string {
   return `syft-pm-detail-${key.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
-}
-
-function fmtTime(t: unknown): string {
-  if (typeof t !== 'number' || !Number.isFinite(t)) {
-    return '';
-  }
-  return new Date(t * 1000).toLocaleString();
-}
-
-function fmtValue(v: unknown): string {
-  if (v === null || v === undefined || v === '') {
-    return '';
-  }
-  if (typeof v === 'string') {
-    return v;
-  }
-  if (typeof v === 'number' || typeof v === 'boolean') {
-    return String(v);
-  }
-  if (Array.isArray(v) && v.every(x => typeof x === 'string')) {
-    return v.join(' ');
-  }
-  if (typeof v === 'object' && !Array.isArray(v)) {
-    return Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${k} ${typeof x === 'object' ? JSON.stringify(x) : x}`)
-      .join(' \u00b7 ');
-  }
-  return JSON.stringify(v);
 }
 
 export class ProcessDetail extends Widget {
@@ -165,38 +143,14 @@ export class ProcessDetail extends Widget {
     top.addClass('syft-pm-detail-top');
     top.node.append(header, this._messageNode, info);
 
-    const logs = new Panel();
-    logs.addClass('syft-pm-detail-logs');
-    const tabsWidget = new Widget();
-    const tabs = tabsWidget.node;
-    tabs.className = 'syft-pm-lv-tabs';
-    tabs.setAttribute('role', 'tablist');
     this._source = options.createLogSource();
-    for (const stream of LOG_STREAMS) {
-      const tab = doc.createElement('button');
-      tab.type = 'button';
-      tab.className = 'syft-pm-lv-tab';
-      tab.setAttribute('role', 'tab');
-      tab.dataset.stream = stream;
-      tab.textContent = stream;
-      tab.addEventListener('click', () => this.showStream(stream));
-      tabs.appendChild(tab);
-      this._tabs[stream] = tab;
-      const view = new LogView({
-        name: options.name,
-        stream,
-        source: this._source,
-        capacity: options.logCapacity,
-        copy: options.copy,
-        requestFrame: options.requestFrame
-      });
-      this._logs[stream] = view;
-    }
-    logs.addWidget(tabsWidget);
-    for (const stream of LOG_STREAMS) {
-      logs.addWidget(this._logs[stream]!);
-    }
-    this._logsNode = logs.node;
+    const logs = (this._logs = new DetailLogs({
+      name: options.name,
+      source: this._source,
+      capacity: options.logCapacity,
+      copy: options.copy,
+      requestFrame: options.requestFrame
+    }));
 
     const layout = new PanelLayout();
     this.layout = layout;
@@ -207,43 +161,27 @@ export class ProcessDetail extends Widget {
     this._controller.rowsChanged.connect(this._onRowsChanged, this);
     this._render();
     void this._refreshInfo();
-    for (const stream of LOG_STREAMS) {
-      void this._logs[stream]!.start();
-    }
+    logs.start();
   }
 
   readonly key: string;
 
   /** The stream shown. */
   get stream(): LogStreamName {
-    return this._stream;
+    return this._logs.stream;
   }
 
   logView(stream: LogStreamName): LogView {
-    return this._logs[stream]!;
+    return this._logs.logView(stream);
   }
 
   showStream(stream: LogStreamName): void {
-    this._stream = stream;
-    for (const s of LOG_STREAMS) {
-      const selected = s === stream;
-      this._tabs[s]!.setAttribute('aria-selected', String(selected));
-      this._tabs[s]!.classList.toggle('syft-pm-mod-selected', selected);
-      const view = this._logs[s]!;
-      if (selected) {
-        view.show();
-      } else {
-        view.hide();
-      }
-    }
-    this._logsNode.dataset.stream = stream;
+    this._logs.showStream(stream);
   }
 
   /** Apply the `logLines` setting. */
   set logCapacity(value: number) {
-    for (const s of LOG_STREAMS) {
-      this._logs[s]!.capacity = value;
-    }
+    this._logs.capacity = value;
   }
 
   /** Refresh what depends on the clock. */
@@ -326,165 +264,11 @@ export class ProcessDetail extends Widget {
   }
 
   private _renderFacts(row: IProcessRow): void {
-    const s = row.state;
-    const info = this._info;
-    const doc = this.node.ownerDocument;
-    const dl = this._factsNode;
-    dl.textContent = '';
-    const add = (
-      label: string,
-      value: string | Node | null | undefined,
-      cls = ''
-    ): HTMLElement | null => {
-      if (value === null || value === undefined || value === '') {
-        return null;
-      }
-      const pair = doc.createElement('div');
-      pair.className = 'syft-pm-detail-fact';
-      const dt = doc.createElement('dt');
-      dt.textContent = label;
-      const dd = doc.createElement('dd');
-      if (cls) {
-        dd.className = cls;
-      }
-      if (typeof value === 'string') {
-        dd.textContent = value;
-      } else {
-        dd.appendChild(value);
-      }
-      pair.append(dt, dd);
-      dl.appendChild(pair);
-      return dd;
-    };
-    const nowMs = Date.now();
-    add('Status', statusText(row, nowMs), 'syft-pm-detail-fact-status');
-    add('Reason', s.reason ?? s.error);
-    add('PID', s.pid !== null && isUp(s.status) ? String(s.pid) : '');
-    const up = rowUptime(row, nowMs);
-    this._uptimeNode = add(
-      'Uptime',
-      up === null ? '' : formatUptime(up),
-      'syft-pm-detail-fact-uptime'
-    );
-    const m = isUp(s.status) ? s.metrics : null;
-    if (m) {
-      add('CPU', formatCpu(m.cpu_percent));
-      add('Memory', formatBytes(m.rss_bytes));
-      add('Threads', String(m.threads));
-      add('Children', String(m.children));
-    }
-    const ports = m?.ports ?? [];
-    if (ports.length) {
-      const span = doc.createElement('span');
-      span.className = 'syft-pm-detail-fact-ports';
-      for (const port of ports) {
-        const a = doc.createElement('a');
-        a.className = 'syft-pm-port-link';
-        a.href = this._portUrl(port);
-        a.target = '_blank';
-        a.rel = 'noopener noreferrer';
-        a.textContent = `${port}`;
-        a.title = a.href;
-        span.appendChild(a);
-      }
-      add('Ports', span);
-    }
-    if (s.health) {
-      const h = s.health;
-      const parts = [h.status ?? 'unknown'];
-      if (h.message) {
-        parts.push(h.message);
-      }
-      if (h.consecutive_failures) {
-        parts.push(`${h.consecutive_failures} failure(s) in a row`);
-      }
-      if (h.checked_at) {
-        parts.push(`checked ${fmtTime(h.checked_at)}`);
-      }
-      add(
-        'Health',
-        parts.join(' \u00b7 '),
-        `syft-pm-health-${h.status ?? 'none'}`
-      );
-    }
-    add('Restarts', String(s.restarts ?? 0));
-    add('Restart policy', s.restart_policy);
-    add('Exit code', s.exit_code === null ? '' : String(s.exit_code));
-    add('Signal', s.signal);
-    add('Started', fmtTime(s.started_at));
-    add('Ended', isUp(s.status) ? '' : fmtTime(s.ended_at));
-    add('Stop reason', s.stop_reason);
-    add('Next restart', fmtTime(s.next_restart_at));
-    add('TTL', s.ttl ? `${s.ttl} s` : '');
-    add('Command', s.command, 'syft-pm-detail-fact-code');
-    add('Working directory', s.cwd, 'syft-pm-detail-fact-code');
-    const labels = Object.entries(s.labels ?? {});
-    if (labels.length) {
-      add('Labels', labels.map(([k, v]) => `${k}=${v}`).join(', '));
-    }
-    const o = s.origin ?? {};
-    add('Notebook', o.notebook, 'syft-pm-detail-fact-code');
-    add('Kernel', o.kernel_id, 'syft-pm-detail-fact-code');
-    if (o.user || o.host) {
-      add('Started by', [o.user, o.host].filter(Boolean).join(' @ '));
-    }
-    add('Source', o.source);
-    add(
-      'Seen through',
-      row.source === 'kernel' ? 'the active notebook\u2019s kernel only' : ''
-    );
-
-    if (info) {
-      const prov = (info.provenance ?? {}) as Record<string, unknown>;
-      add('Started from', fmtValue(prov.python), 'syft-pm-detail-fact-code');
-      add('Starter pid', fmtValue(prov.pid));
-      add('Registry', fmtValue(info.registry_home), 'syft-pm-detail-fact-code');
-      add('Directory', fmtValue(info.directory), 'syft-pm-detail-fact-code');
-      const logs = (info.logs ?? {}) as Record<string, unknown>;
-      for (const stream of LOG_STREAMS) {
-        const paths = logs[stream];
-        if (Array.isArray(paths) && paths.length) {
-          add(`${stream} files`, paths.join('\n'), 'syft-pm-detail-fact-code');
-        }
-      }
-      const config = (info.config ?? {}) as Record<string, unknown>;
-      const shown = new Set([
-        'cmd',
-        'cwd',
-        'restart',
-        'ttl',
-        'labels',
-        'name',
-        'schema'
-      ]);
-      for (const [k, v] of Object.entries(config)) {
-        if (shown.has(k)) {
-          continue;
-        }
-        if (k === 'env' && v && typeof v === 'object') {
-          const env = Object.entries(v as Record<string, unknown>);
-          if (env.length) {
-            const details = doc.createElement('details');
-            const sum = doc.createElement('summary');
-            sum.textContent = `${env.length} variable${env.length === 1 ? '' : 's'}`;
-            const pre = doc.createElement('pre');
-            pre.textContent = env
-              .map(([ek, ev]) => `${ek}=${fmtValue(ev)}`)
-              .join('\n');
-            details.append(sum, pre);
-            add('Environment', details, 'syft-pm-detail-fact-code');
-          }
-          continue;
-        }
-        add(
-          configLabel(k),
-          k.endsWith('_at') ? fmtTime(v) : fmtValue(v),
-          'syft-pm-detail-fact-code'
-        );
-      }
-    } else if (this._infoError) {
-      add('More', this._infoError);
-    }
+    this._uptimeNode = renderFacts(this._factsNode, row, {
+      info: this._info,
+      infoError: this._infoError,
+      portUrl: this._portUrl
+    });
   }
 
   private async _refreshInfo(): Promise<void> {
@@ -553,9 +337,7 @@ export class ProcessDetail extends Widget {
   private _controller: IDetailController;
   private _portUrl: PortUrl;
   private _source: ILogSource;
-  private _stream: LogStreamName = 'stdout';
-  private _logs: Partial<Record<LogStreamName, LogView>> = {};
-  private _tabs: Partial<Record<LogStreamName, HTMLButtonElement>> = {};
+  private _logs: DetailLogs;
   private _info: Record<string, unknown> | null = null;
   private _infoError: string | null = null;
   private _infoToken = 0;
@@ -572,7 +354,6 @@ export class ProcessDetail extends Widget {
   private _notebookButton: HTMLButtonElement;
   private _messageNode: HTMLDivElement;
   private _factsNode: HTMLDListElement;
-  private _logsNode: HTMLElement;
 }
 
 const PROGRESS = {
@@ -580,15 +361,6 @@ const PROGRESS = {
   restart: 'Restarting',
   start: 'Starting'
 } as const;
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function configLabel(key: string): string {
-  const words = key.replace(/_/g, ' ');
-  return capitalize(words);
-}
 
 function textButton(
   doc: Document,
