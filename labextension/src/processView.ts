@@ -6,20 +6,22 @@
  * the cell output and the sidebar's detail view can both use it. It never
  * writes to the store and never sends anything back but the actions a user
  * clicks.
+ *
+ * This module is the view: header, status, reason, whether the state is
+ * live, errors, ticking. Its parts: the facts line (`processFacts.ts`), the
+ * buttons (`processButtons.ts`) and a log pane per stream (`logPane.ts`).
  */
 import { IDisposable } from '@lumino/disposable';
 
-import { formatBytes, formatUptime, PLACEHOLDER, statusClass } from './format';
+import { formatUptime, statusClass } from './format';
 import { LogPane } from './logPane';
-import {
-  Action,
-  IHealth,
-  IProcessState,
-  LOG_STREAMS,
-  LogStreamName
-} from './protocol';
-import { IStoreChange, isUp, ProcessStore } from './store';
+import { ActionRunner, ProcessButtons } from './processButtons';
+import { ProcessFacts } from './processFacts';
+import { IProcessState, LOG_STREAMS, LogStreamName } from './protocol';
+import { IStoreChange, ProcessStore } from './store';
 import { isProcessStatus, UNKNOWN_STATUS } from './types';
+
+export type { ActionRunner } from './processButtons';
 
 /**
  * The CSS class of a process view's root element.
@@ -33,12 +35,6 @@ export const PROCESS_CLASS = 'syft-pm-process';
 export const MISSING_STATUS = 'removed';
 
 /**
- * Runs an action for the view; rejects with an `Error` whose message the
- * view shows.
- */
-export type ActionRunner = (action: Action, name: string) => Promise<unknown>;
-
-/**
  * Where the view's live state comes from, as told by its owner.
  */
 export interface IConnectionInfo {
@@ -49,18 +45,12 @@ export interface IConnectionInfo {
 }
 
 /**
- * Statuses in which a process can be asked to stop.
- */
-const STOPPABLE = new Set(['starting', 'running', 'unhealthy']);
-
-/**
  * The live view of one process.
  */
 export class ProcessView implements IDisposable {
   constructor(options: ProcessView.IOptions) {
     this.store = options.store;
     this.name = options.name;
-    this._actions = options.actions ?? null;
     this._tickMs = options.tickMs ?? 1000;
     this._now = options.now ?? Date.now;
     const doc = options.node?.ownerDocument ?? document;
@@ -80,18 +70,25 @@ export class ProcessView implements IDisposable {
     this._liveNode.className = 'syft-pm-live';
     const spacer = doc.createElement('span');
     spacer.className = 'syft-pm-spacer';
-    const buttons = doc.createElement('div');
-    buttons.className = 'syft-pm-actions';
-    this._stopButton = this._button(doc, 'stop', 'Stop');
-    this._restartButton = this._button(doc, 'restart', 'Restart');
-    buttons.append(this._stopButton, this._restartButton);
-    header.append(nameNode, this._badge, this._liveNode, spacer, buttons);
+    this._buttons = new ProcessButtons(doc, {
+      name: this.name,
+      actions: options.actions ?? null,
+      state: () => this.store.get(this.name),
+      showError: message => this.showError(message),
+      clearError: () => this.clearError()
+    });
+    header.append(
+      nameNode,
+      this._badge,
+      this._liveNode,
+      spacer,
+      this._buttons.node
+    );
 
     this._commandNode = doc.createElement('div');
     this._commandNode.className = 'syft-pm-command';
 
-    this._factsNode = doc.createElement('div');
-    this._factsNode.className = 'syft-pm-facts';
+    this._facts = new ProcessFacts(doc, this.store, this.name, this._now);
 
     this._reasonNode = doc.createElement('div');
     this._reasonNode.className = 'syft-pm-reason';
@@ -124,7 +121,7 @@ export class ProcessView implements IDisposable {
     this.node.append(
       header,
       this._commandNode,
-      this._factsNode,
+      this._facts.node,
       this._reasonNode,
       this._noteNode,
       this._errorNode,
@@ -185,8 +182,8 @@ export class ProcessView implements IDisposable {
 
   /** How actions are carried out (null: buttons disabled). */
   setActions(actions: ActionRunner | null): void {
-    this._actions = actions;
-    this._renderButtons(this.store.get(this.name));
+    this._buttons.actions = actions;
+    this._buttons.render(this.store.get(this.name));
   }
 
   /** Show an error inside the view until dismissed or replaced. */
@@ -228,7 +225,7 @@ export class ProcessView implements IDisposable {
     this._disposed = true;
     this.store.changed.disconnect(this._onChanged, this);
     this.store.liveChanged.disconnect(this._onLiveChanged, this);
-    this._actions = null;
+    this._buttons.dispose();
   }
 
   private _onChanged(_: ProcessStore, change: IStoreChange): void {
@@ -253,7 +250,7 @@ export class ProcessView implements IDisposable {
       this._lastUpdate = this._now();
     }
     this._renderLive();
-    this._renderButtons(this.store.get(this.name));
+    this._buttons.render(this.store.get(this.name));
   }
 
   private _renderState(): void {
@@ -268,11 +265,11 @@ export class ProcessView implements IDisposable {
     this._commandNode.textContent = state?.command ?? '';
     this._commandNode.title = state?.cwd ? `in ${state.cwd}` : '';
     this._commandNode.hidden = !state?.command;
-    this._renderFacts(state);
+    this._facts.render(state);
     const reason = this._reasonText(state);
     this._reasonNode.textContent = reason;
     this._reasonNode.hidden = reason === '';
-    this._renderButtons(state);
+    this._buttons.render(state);
   }
 
   private _reasonText(state: IProcessState | undefined): string {
@@ -302,113 +299,8 @@ export class ProcessView implements IDisposable {
     return UNKNOWN_STATUS;
   }
 
-  private _renderFacts(state: IProcessState | undefined): void {
-    const facts = this._factsNode;
-    facts.textContent = '';
-    this._uptimeNode = null;
-    this._healthAgeNode = null;
-    if (!state) {
-      facts.hidden = true;
-      return;
-    }
-    facts.hidden = false;
-    const up = isUp(state.status);
-    if (state.pid !== null && (up || state.status === 'starting')) {
-      this._fact('pid', 'pid', String(state.pid));
-    }
-    if (up) {
-      this._uptimeNode = this._fact('uptime', 'up', this._uptimeText());
-    }
-    if (!up && state.status !== 'starting') {
-      if (state.signal) {
-        this._fact('exit', 'killed by', state.signal);
-      } else if (state.exit_code !== null) {
-        this._fact('exit', 'exit code', String(state.exit_code));
-      }
-    }
-    if (state.restarts > 0 || restartsOnItsOwn(state.restart_policy)) {
-      this._fact('restarts', 'restarts', String(state.restarts));
-    }
-    if (state.health) {
-      const node = this._fact(
-        'health',
-        'health',
-        healthLabel(state.health),
-        state.health.message ?? ''
-      );
-      node.classList.add(healthClass(state.health));
-      if (state.health.checked_at !== null) {
-        this._healthAgeNode = node.ownerDocument.createElement('span');
-        this._healthAgeNode.className = 'syft-pm-health-age';
-        this._healthAgeNode.textContent = this._healthAgeText();
-        node.appendChild(this._healthAgeNode);
-      }
-    }
-    if (state.metrics && up) {
-      const m = state.metrics;
-      this._fact(
-        'cpu',
-        'cpu',
-        Number.isFinite(m.cpu_percent)
-          ? `${m.cpu_percent.toFixed(1)}%`
-          : PLACEHOLDER
-      );
-      this._fact('memory', 'mem', formatBytes(m.rss_bytes));
-      if (m.ports && m.ports.length > 0) {
-        this._fact(
-          'ports',
-          m.ports.length > 1 ? 'ports' : 'port',
-          m.ports.join(', ')
-        );
-      }
-    }
-    facts.hidden = facts.childElementCount === 0;
-  }
-
-  private _fact(
-    key: string,
-    label: string,
-    value: string,
-    title = ''
-  ): HTMLElement {
-    const doc = this._factsNode.ownerDocument;
-    const item = doc.createElement('span');
-    item.className = 'syft-pm-fact';
-    item.dataset.fact = key;
-    const labelNode = doc.createElement('span');
-    labelNode.className = 'syft-pm-fact-label';
-    labelNode.textContent = label;
-    const valueNode = doc.createElement('span');
-    valueNode.className = 'syft-pm-fact-value';
-    valueNode.textContent = value;
-    if (title) {
-      valueNode.title = title;
-    }
-    item.append(labelNode, valueNode);
-    this._factsNode.appendChild(item);
-    return valueNode;
-  }
-
-  private _uptimeText(): string {
-    return formatUptime(this.store.uptime(this.name, this._now()));
-  }
-
-  private _healthAgeText(): string {
-    const checked = this.store.get(this.name)?.health?.checked_at;
-    if (checked === null || checked === undefined) {
-      return '';
-    }
-    const age = this._now() / 1000 - (checked + this.store.clockOffset);
-    return ` \u00b7 ${formatUptime(Math.max(0, age))} ago`;
-  }
-
   private _tick(): void {
-    if (this._uptimeNode) {
-      this._uptimeNode.textContent = this._uptimeText();
-    }
-    if (this._healthAgeNode) {
-      this._healthAgeNode.textContent = this._healthAgeText();
-    }
+    this._facts.tick();
     if (!this.store.live) {
       this._renderLive();
     }
@@ -446,73 +338,11 @@ export class ProcessView implements IDisposable {
     this._noteNode.hidden = false;
   }
 
-  private _button(
-    doc: Document,
-    action: string,
-    label: string
-  ): HTMLButtonElement {
-    const button = doc.createElement('button');
-    button.type = 'button';
-    button.className = 'syft-pm-action';
-    button.dataset.action = action;
-    button.textContent = label;
-    button.addEventListener('click', () => {
-      const which = button.dataset.action as Action | undefined;
-      if (which) {
-        void this._run(which);
-      }
-    });
-    return button;
-  }
-
-  private _renderButtons(state: IProcessState | undefined): void {
-    const busy = this._busy !== null;
-    const can = this._actions !== null && state !== undefined && !busy;
-    const status = state?.status ?? '';
-    this._stopButton.disabled = !can || !STOPPABLE.has(status);
-    this._stopButton.title = `Stop ${this.name}`;
-    const restart = isUp(status) || status === 'starting';
-    this._restartButton.dataset.action = restart ? 'restart' : 'start';
-    this._restartButton.textContent = restart ? 'Restart' : 'Start';
-    this._restartButton.title = `${restart ? 'Restart' : 'Start'} ${this.name}`;
-    this._restartButton.disabled =
-      !can || status === 'stopping' || status === 'error';
-    for (const button of [this._stopButton, this._restartButton]) {
-      button.setAttribute(
-        'aria-busy',
-        String(busy && this._busy === button.dataset.action)
-      );
-    }
-  }
-
-  private async _run(action: Action): Promise<void> {
-    const actions = this._actions;
-    if (!actions || this._busy !== null) {
-      return;
-    }
-    this._busy = action;
-    this.clearError();
-    this._renderButtons(this.store.get(this.name));
-    try {
-      await actions(action, this.name);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.showError(`Could not ${action} \u201c${this.name}\u201d: ${reason}`);
-    } finally {
-      this._busy = null;
-      if (!this._disposed) {
-        this._renderButtons(this.store.get(this.name));
-      }
-    }
-  }
-
   private _pane(stream: LogStreamName): LogPane {
     return this._panes.find(p => p.stream === stream)!;
   }
 
   private _disposed = false;
-  private _actions: ActionRunner | null;
-  private _busy: Action | null = null;
   private _tickMs: number;
   private _now: () => number;
   private _timer: ReturnType<typeof setInterval> | null = null;
@@ -520,17 +350,14 @@ export class ProcessView implements IDisposable {
   private _lastUpdate: number | null;
   private _badge: HTMLSpanElement;
   private _liveNode: HTMLSpanElement;
-  private _stopButton: HTMLButtonElement;
-  private _restartButton: HTMLButtonElement;
+  private _buttons: ProcessButtons;
   private _commandNode: HTMLDivElement;
-  private _factsNode: HTMLDivElement;
+  private _facts: ProcessFacts;
   private _reasonNode: HTMLDivElement;
   private _noteNode: HTMLDivElement;
   private _errorNode: HTMLDivElement;
   private _errorText: HTMLSpanElement;
   private _panes: LogPane[];
-  private _uptimeNode: HTMLElement | null = null;
-  private _healthAgeNode: HTMLElement | null = null;
 }
 
 export namespace ProcessView {
@@ -548,32 +375,4 @@ export namespace ProcessView {
     /** The clock (ms since the epoch); for tests. */
     now?: () => number;
   }
-}
-
-function healthLabel(health: IHealth): string {
-  const status = health.status ?? 'unknown';
-  const failures = health.consecutive_failures ?? 0;
-  return failures > 1 && status !== 'healthy' && status !== 'ok'
-    ? `${status} (${failures}\u00d7)`
-    : status;
-}
-
-function healthClass(health: IHealth): string {
-  switch (health.status) {
-    case 'healthy':
-    case 'ok':
-    case 'passing':
-      return 'syft-pm-tone-ok';
-    case 'unhealthy':
-    case 'failing':
-    case 'failed':
-      return 'syft-pm-tone-error';
-    default:
-      return 'syft-pm-tone-unknown';
-  }
-}
-
-/** Whether a restart policy restarts the process by itself. */
-function restartsOnItsOwn(policy: string | null): boolean {
-  return !!policy && policy !== 'no' && policy !== 'never';
 }
