@@ -12,7 +12,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { createRendererFactory } from './renderer';
-import { normalizeSettings } from './settings';
+import { LiveSettings, normalizeSettings } from './settings';
 import { createSidebar, SidebarCommandIDs } from './sidebarPlugin';
 
 /**
@@ -53,8 +53,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     notebooks: INotebookTracker | null
   ): void => {
     // The renderer goes in first, so outputs of notebooks opened while the
-    // rest of the extension starts render with it.
-    const rendererFactory = createRendererFactory({ tracker: notebooks });
+    // rest of the extension starts render with it (with the default settings
+    // until the user's are loaded; outputs follow them from then on).
+    const userSettings = new LiveSettings();
+    const rendererFactory = createRendererFactory({
+      tracker: notebooks,
+      settings: userSettings
+    });
     rendermime.addFactory(rendererFactory, rendererFactory.defaultRank);
 
     // The sidebar, its commands (open, stop, restart, show logs, remove) and
@@ -66,7 +71,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .load(PLUGIN_ID)
         .then(settings => {
           const apply = (): void => {
-            sidebar.updateSettings(normalizeSettings(settings.composite));
+            const current = normalizeSettings(settings.composite);
+            userSettings.update(current);
+            sidebar.updateSettings(current);
           };
           apply();
           settings.changed.connect(apply);

@@ -162,6 +162,15 @@ export class LiveSource implements IDisposable {
     return this._disposed;
   }
 
+  /** Log lines per stream in the snapshots of the next subscriptions. */
+  get logLines(): number | undefined {
+    return this._logLines;
+  }
+
+  set logLines(value: number | undefined) {
+    this._logLines = value;
+  }
+
   /** Start looking for a transport (once). */
   start(): void {
     if (this._started || this._disposed) {

@@ -18,8 +18,7 @@ const BOTTOM_SLACK_PX = 8;
 export class LogPane {
   constructor(
     doc: Document,
-    readonly stream: LogStreamName,
-    private readonly _maxLines: number
+    readonly stream: LogStreamName
   ) {
     this.node = doc.createElement('section');
     this.node.className = 'syft-pm-log';
@@ -105,7 +104,8 @@ export class LogPane {
       this._total = ring.total;
       this._skipped = ring.skipped;
       // Bound the DOM like the ring.
-      let excess = this.linesNode.childElementCount - this._maxLines;
+      let excess =
+        this.linesNode.childElementCount - Math.max(1, ring.capacity);
       while (excess > 0 && this.linesNode.firstChild) {
         this.linesNode.removeChild(this.linesNode.firstChild);
         excess--;

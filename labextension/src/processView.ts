@@ -114,8 +114,7 @@ export class ProcessView implements IDisposable {
 
     const logs = doc.createElement('div');
     logs.className = 'syft-pm-logs';
-    const maxLines = Math.max(1, this.store.logs(this.name, 'stdout').capacity);
-    this._panes = LOG_STREAMS.map(s => new LogPane(doc, s, maxLines));
+    this._panes = LOG_STREAMS.map(s => new LogPane(doc, s));
     logs.append(...this._panes.map(p => p.node));
 
     this.node.append(
@@ -155,6 +154,23 @@ export class ProcessView implements IDisposable {
   /** Whether the clock-driven parts (uptime, health age) are being refreshed. */
   get ticking(): boolean {
     return this._timer !== null;
+  }
+
+  /** How often the clock-driven parts are refreshed, in ms. */
+  get tickMs(): number {
+    return this._tickMs;
+  }
+
+  /** Refresh every `ms` from now on (the `tick` setting). */
+  setTickMs(ms: number): void {
+    if (this._disposed || ms === this._tickMs) {
+      return;
+    }
+    this._tickMs = ms;
+    if (this._timer !== null) {
+      clearInterval(this._timer);
+      this._timer = setInterval(() => this._tick(), this._tickMs);
+    }
   }
 
   /**

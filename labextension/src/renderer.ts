@@ -17,7 +17,7 @@ import { Widget } from '@lumino/widgets';
 import { IKernelLocator, LiveMode, LiveSource } from './liveSource';
 import { PROCESS_CLASS, ProcessView } from './processView';
 import { parseProcessReference } from './reference';
-import { DEFAULT_SETTINGS, ISyftPmSettings } from './settings';
+import { DEFAULT_SETTINGS, ISyftPmSettings, LiveSettings } from './settings';
 import { ProcessStore } from './store';
 import { IProcessReference, PROCESS_MIME_TYPE, UNKNOWN_STATUS } from './types';
 
@@ -27,6 +27,12 @@ export { PROCESS_CLASS } from './processView';
  * How long an output waits for its notebook's session to have a kernel.
  */
 const KERNEL_WAIT_MS = 10_000;
+
+/**
+ * The most log lines per stream an output asks for in a snapshot (its store
+ * may keep more as lines arrive).
+ */
+const SNAPSHOT_LOG_LINES = 200;
 
 /**
  * Makes the live source of an output (replaceable in tests).
@@ -44,8 +50,11 @@ export type SourceFactory = (options: {
 export interface IRendererDeps {
   /** Lets an output find its notebook, hence its kernel. */
   tracker?: INotebookTracker | null;
-  /** The user settings (read when an output is created). */
-  settings?: () => Readonly<ISyftPmSettings>;
+  /**
+   * The user settings: an output uses them when it is created, and follows
+   * their changes (tick, log lines) while it lives.
+   */
+  settings?: LiveSettings;
   /** For tests: makes the live source. */
   source?: SourceFactory;
 }
@@ -159,7 +168,7 @@ export class ProcessRenderer extends Widget implements IRenderMime.IRenderer {
     const reference = parsed.value;
     this._reference = reference;
     this.node.title = `${reference.name} (registry ${reference.home})`;
-    const settings = this._deps.settings?.() ?? DEFAULT_SETTINGS;
+    const settings = this._deps.settings?.current ?? DEFAULT_SETTINGS;
     const store = new ProcessStore({ logLines: settings.logLines });
     const locator = this._deps.tracker
       ? new NotebookKernelLocator(this, this._deps.tracker)
@@ -177,7 +186,7 @@ export class ProcessRenderer extends Widget implements IRenderMime.IRenderer {
       reference,
       store,
       locator,
-      logLines: Math.min(settings.logLines, 200)
+      logLines: Math.min(settings.logLines, SNAPSHOT_LOG_LINES)
     });
     const view = new ProcessView({
       store,
@@ -191,6 +200,7 @@ export class ProcessRenderer extends Widget implements IRenderMime.IRenderer {
     this._view = view;
     source.modeChanged.connect(this._onMode, this);
     source.errorReceived.connect(this._onSourceError, this);
+    this._deps.settings?.changed.connect(this._onSettings, this);
     this._onMode(source, source.mode);
     if (this.isAttached) {
       source.start();
@@ -238,7 +248,28 @@ export class ProcessRenderer extends Widget implements IRenderMime.IRenderer {
     this._view?.showError(message);
   }
 
+  /** Follow the user settings: the tick, and the log lines kept. */
+  private _onSettings(
+    _: LiveSettings,
+    settings: Readonly<ISyftPmSettings>
+  ): void {
+    const store = this._store;
+    const view = this._view;
+    if (!store || !view) {
+      return;
+    }
+    view.setTickMs(settings.tick);
+    if (store.logLines !== settings.logLines) {
+      store.setLogLines(settings.logLines);
+      view.render();
+    }
+    if (this._source) {
+      this._source.logLines = Math.min(settings.logLines, SNAPSHOT_LOG_LINES);
+    }
+  }
+
   private _teardown(): void {
+    this._deps.settings?.changed.disconnect(this._onSettings, this);
     if (this._source) {
       this._source.modeChanged.disconnect(this._onMode, this);
       this._source.errorReceived.disconnect(this._onSourceError, this);

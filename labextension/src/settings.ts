@@ -2,6 +2,8 @@
  * The user settings of the `syft-pm:plugin` plugin, with their defaults
  * (kept equal to `labextension/schema/plugin.json` by a unit test).
  */
+import { ISignal, Signal } from '@lumino/signaling';
+
 export interface ISyftPmSettings {
   /**
    * How often views refresh what they derive from the clock (uptime), in ms.
@@ -64,4 +66,42 @@ export function normalizeSettings(composite: unknown): ISyftPmSettings {
         ? raw.notifications
         : DEFAULT_SETTINGS.notifications
   };
+}
+
+/**
+ * The settings in effect, and a signal when they change. The app updates it
+ * from the setting registry; cell outputs read it when they are created and
+ * follow its changes while they are on the page.
+ */
+export class LiveSettings {
+  constructor(initial: Partial<ISyftPmSettings> = {}) {
+    this._current = { ...DEFAULT_SETTINGS, ...initial };
+  }
+
+  /** The settings now. */
+  get current(): Readonly<ISyftPmSettings> {
+    return this._current;
+  }
+
+  /** Emitted with the new settings when one of them changed. */
+  get changed(): ISignal<this, Readonly<ISyftPmSettings>> {
+    return this._changed;
+  }
+
+  /** Use these settings from now on (emits `changed` if any differs). */
+  update(settings: ISyftPmSettings): void {
+    const old = this._current;
+    if (
+      old.tick === settings.tick &&
+      old.logLines === settings.logLines &&
+      old.notifications === settings.notifications
+    ) {
+      return;
+    }
+    this._current = { ...settings };
+    this._changed.emit(this._current);
+  }
+
+  private _current: ISyftPmSettings;
+  private _changed = new Signal<this, Readonly<ISyftPmSettings>>(this);
 }

@@ -43,7 +43,14 @@ export type ApplyResult = 'ok' | 'resync' | 'ignored' | 'unsupported';
  * A bounded ring of log lines for one stream of one process.
  */
 export class LogRing {
-  constructor(readonly capacity: number) {}
+  constructor(capacity: number) {
+    this._capacity = capacity;
+  }
+
+  /** The most lines kept. */
+  get capacity(): number {
+    return this._capacity;
+  }
 
   /** The retained lines, oldest first. */
   get lines(): readonly LogLine[] {
@@ -75,11 +82,13 @@ export class LogRing {
     for (const line of lines) {
       this._lines.push(line);
     }
-    const excess = this._lines.length - this.capacity;
-    if (excess > 0) {
-      this._lines.splice(0, excess);
-      this._dropped += excess;
-    }
+    this._bound();
+  }
+
+  /** Keep at most `capacity` lines from now on (the oldest go now). */
+  resize(capacity: number): void {
+    this._capacity = capacity;
+    this._bound();
   }
 
   clear(): void {
@@ -89,6 +98,15 @@ export class LogRing {
     this._total = 0;
   }
 
+  private _bound(): void {
+    const excess = this._lines.length - this._capacity;
+    if (excess > 0) {
+      this._lines.splice(0, excess);
+      this._dropped += excess;
+    }
+  }
+
+  private _capacity: number;
   private _lines: LogLine[] = [];
   private _dropped = 0;
   private _skipped = 0;
@@ -134,6 +152,25 @@ export class ProcessStore {
 
   get size(): number {
     return this._processes.size;
+  }
+
+  /** Log lines kept per stream of each process. */
+  get logLines(): number {
+    return this._logLines;
+  }
+
+  /**
+   * Keep `n` log lines per stream from now on; rings that hold more drop
+   * their oldest lines now. Nothing is emitted: the owner of the store tells
+   * its views to render again.
+   */
+  setLogLines(n: number): void {
+    this._logLines = Math.max(1, n);
+    for (const streams of this._logs.values()) {
+      for (const stream of LOG_STREAMS) {
+        streams[stream].resize(this._logLines);
+      }
+    }
   }
 
   names(): string[] {

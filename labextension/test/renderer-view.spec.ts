@@ -377,6 +377,47 @@ describe('ProcessView clock', () => {
   });
 });
 
+describe('ProcessView tick', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('follows a new tick period, with one timer, while ticking or not', () => {
+    const { store, view, clock } = setup();
+    apply(store, snapshot(), clock);
+    const uptime = (): string | null =>
+      text(view, '[data-fact="uptime"] .syft-pm-fact-value');
+    expect(view.tickMs).toBe(1000);
+    view.setTicking(true);
+    view.setTickMs(5000);
+    expect(view.tickMs).toBe(5000);
+    expect(vi.getTimerCount()).toBe(1);
+    clock.ms += 4000;
+    vi.advanceTimersByTime(4000);
+    expect(uptime()).toBe('10s');
+    clock.ms += 1000;
+    vi.advanceTimersByTime(1000);
+    expect(uptime()).toBe('15s');
+    // Set while not ticking: used when ticking starts again.
+    view.setTicking(false);
+    view.setTickMs(250);
+    expect(vi.getTimerCount()).toBe(0);
+    view.setTicking(true);
+    clock.ms += 250;
+    vi.advanceTimersByTime(250);
+    expect(uptime()).toBe('15s');
+    clock.ms += 1000;
+    vi.advanceTimersByTime(250);
+    expect(uptime()).toBe('16s');
+    view.dispose();
+    view.setTickMs(100);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 describe('ProcessView actions', () => {
   it('runs an action with the button disabled meanwhile', async () => {
     let finish: () => void = () => undefined;

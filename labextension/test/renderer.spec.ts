@@ -17,6 +17,8 @@ import {
   rendererFactory,
   SourceFactory
 } from '../src/renderer';
+import { LogLine } from '../src/protocol';
+import { LiveSettings } from '../src/settings';
 import { ProcessStore } from '../src/store';
 import { IProcessReference, PROCESS_MIME_TYPE } from '../src/types';
 import { delta, FakeChannel, snapshot } from './fixtures';
@@ -468,6 +470,83 @@ describe('ProcessRenderer', () => {
     Widget.detach(renderer);
     expect(renderer.view?.ticking).toBe(false);
     renderer.dispose();
+  });
+
+  it('uses the user settings: new outputs take tick and log lines, outputs on the page follow changes', async () => {
+    const settings = new LiveSettings({ tick: 250, logLines: 30 });
+    const asked: number[] = [];
+    const make = (): ProcessRenderer =>
+      new ProcessRenderer(rendererOptions, {
+        settings,
+        source: o => {
+          asked.push(o.logLines);
+          return source(o);
+        }
+      });
+    const renderer = make();
+    await renderer.renderModel(model(reference));
+    Widget.attach(renderer, document.body);
+    await settle();
+    expect(asked).toEqual([30]);
+    expect(renderer.view!.tickMs).toBe(250);
+    expect(renderer.store!.logLines).toBe(30);
+
+    const numbered = (from: number, n: number): LogLine[] =>
+      Array.from({ length: n }, (_, i) => [1_005, `line ${from + i}`]);
+    const channel = renderer.source!.channel as FakeChannel;
+    channel.deliver(
+      snapshot({
+        logs: {
+          web: {
+            stdout: { lines: numbered(0, 30), skipped: 0 },
+            stderr: { lines: [], skipped: 0 }
+          }
+        }
+      })
+    );
+    const rows = (): string[] =>
+      [
+        ...renderer.node.querySelectorAll(
+          '.syft-pm-log[data-stream="stdout"] .syft-pm-log-line'
+        )
+      ].map(n => n.textContent ?? '');
+    const uptime = (): string | null | undefined =>
+      renderer.node.querySelector('[data-fact="uptime"] .syft-pm-fact-value')
+        ?.textContent;
+    expect(rows()).toHaveLength(30);
+    expect(uptime()).toBe('10s');
+    await settle(1000);
+    expect(uptime()).toBe('11s');
+
+    settings.update({ tick: 5000, logLines: 10, notifications: true });
+    expect(renderer.view!.tickMs).toBe(5000);
+    expect(renderer.store!.logLines).toBe(10);
+    expect(renderer.source!.logLines).toBe(10);
+    expect(rows()).toEqual(numbered(20, 10).map(l => l[1]));
+    await settle(4000);
+    expect(uptime()).toBe('11s');
+    await settle(1000);
+    expect(uptime()).toBe('16s');
+    channel.deliver(
+      delta(2, {
+        logs: { web: { stdout: { lines: numbered(30, 5), skipped: 0 } } }
+      })
+    );
+    expect(rows()).toHaveLength(10);
+    expect(rows().at(-1)).toBe('line 34');
+
+    // A new output starts from the settings now in effect.
+    const later = make();
+    await later.renderModel(model(reference));
+    expect(asked).toEqual([30, 10]);
+    expect(later.view!.tickMs).toBe(5000);
+    expect(later.store!.logLines).toBe(10);
+
+    renderer.dispose();
+    later.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+    settings.update({ tick: 1000, logLines: 500, notifications: true });
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('explains a bundle it cannot read instead of throwing', async () => {

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 import {
   DEFAULT_SETTINGS,
+  ISyftPmSettings,
+  LiveSettings,
   normalizeSettings,
   SETTING_BOUNDS
 } from '../src/settings';
@@ -63,5 +65,23 @@ describe('normalizeSettings', () => {
       logLines: 500,
       notifications: true
     });
+  });
+});
+
+describe('LiveSettings', () => {
+  it('starts from the defaults and says when a setting changes', () => {
+    const settings = new LiveSettings();
+    expect(settings.current).toEqual(DEFAULT_SETTINGS);
+    const seen: ISyftPmSettings[] = [];
+    settings.changed.connect((_, s) => seen.push({ ...s }));
+    settings.update({ ...DEFAULT_SETTINGS });
+    expect(seen).toEqual([]);
+    const next = { tick: 250, logLines: 40, notifications: false };
+    settings.update(next);
+    expect(seen).toEqual([next]);
+    expect(settings.current).toEqual(next);
+    // A copy: changing the object passed in changes nothing.
+    next.tick = 9999;
+    expect(settings.current.tick).toBe(250);
   });
 });

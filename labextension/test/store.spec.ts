@@ -36,6 +36,19 @@ describe('LogRing', () => {
     );
   });
 
+  it('resizes: a smaller ring drops its oldest lines now, a larger one keeps more', () => {
+    const ring = new LogRing(5);
+    ring.append(lines(0, 5));
+    ring.resize(3);
+    expect(ring.capacity).toBe(3);
+    expect(ring.lines.map(l => l[1])).toEqual(['line 2', 'line 3', 'line 4']);
+    expect([ring.total, ring.dropped]).toEqual([5, 2]);
+    ring.resize(6);
+    ring.append(lines(5, 4));
+    expect(ring.lines).toHaveLength(6);
+    expect(ring.lines[0][1]).toBe('line 3');
+  });
+
   it('stays bounded under a flood of appends', () => {
     const ring = new LogRing(100);
     for (let i = 0; i < 1000; i++) {
@@ -194,5 +207,33 @@ describe('ProcessStore', () => {
     );
     expect(store.uptime('web')).toBeNull();
     expect(store.uptime('nope')).toBeNull();
+  });
+});
+
+describe('ProcessStore.setLogLines', () => {
+  it('resizes the rings it has and sizes the ones it makes', () => {
+    const store = new ProcessStore({ logLines: 4 });
+    store.apply(
+      snapshot({
+        logs: {
+          web: {
+            stdout: { lines: lines(0, 4), skipped: 0 },
+            stderr: { lines: [], skipped: 0 }
+          }
+        }
+      }),
+      1_010_000
+    );
+    expect(store.logs('web', 'stdout').lines).toHaveLength(4);
+    store.setLogLines(2);
+    expect(store.logLines).toBe(2);
+    expect(store.logs('web', 'stdout').lines.map(l => l[1])).toEqual([
+      'line 2',
+      'line 3'
+    ]);
+    expect(store.logs('web', 'stderr').capacity).toBe(2);
+    expect(store.logs('other', 'stdout').capacity).toBe(2);
+    store.setLogLines(0);
+    expect(store.logLines).toBe(1);
   });
 });
