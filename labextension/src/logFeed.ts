@@ -62,6 +62,9 @@ export class LogFeed {
     } finally {
       this._fetching = false;
     }
+    if (this._disposed) {
+      return; // closed while the first read was in flight: nothing to follow
+    }
     this._poll = setInterval(this._onPoll, POLL_MS);
     if (this._again) {
       void this._fetchNew();

@@ -297,6 +297,26 @@ describe('LogView', () => {
     }
   });
 
+  it('leaves no timer behind when disposed while its first read fails', async () => {
+    vi.useFakeTimers();
+    try {
+      const source = new FakeSource();
+      let fail: (error: Error) => void = () => undefined;
+      source.tail = () =>
+        new Promise((_, reject) => {
+          fail = reject;
+        });
+      const { view } = makeView(source);
+      const started = view.start();
+      view.dispose();
+      fail(new Error('the server went away'));
+      await started;
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('shows a read error in the view', async () => {
     const source = new FakeSource();
     source.tail = () => Promise.reject(new Error('404 no such process'));
