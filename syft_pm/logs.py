@@ -12,8 +12,10 @@ costs one ``os.stat`` when nothing changed, and a flood is coalesced to the last
 from __future__ import annotations
 
 import calendar
+import errno
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +23,10 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, overload
 
 from .logwriter import DEFAULT_BACKUPS, PREFIX_LEN
+
+#: Log files are opened without following symlinks: whatever is planted in the
+#: registry, a reader never reads a file outside it.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW
 
 _MAX_BLOCK = 1 << 20
 
@@ -227,9 +233,11 @@ class LogStream:
         for i in range(self.backups + 1):
             path = self.path if i == 0 else f"{self.path}.{i}"
             try:
-                fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
+                fd = os.open(path, _OPEN_FLAGS)
+            except OSError as e:
+                if e.errno in (errno.ENOENT, errno.ELOOP):  # missing, or a planted symlink
+                    continue
+                raise
             opened.append(fd)
             st = os.fstat(fd)
             if st.st_ino in seen:
@@ -299,11 +307,13 @@ class LogStream:
         costs one ``os.stat``.
         """
         try:
-            st = os.stat(self.path)  # noqa: PTH116 - the hot path: one syscall, no Path
+            st = os.lstat(self.path)  # the hot path: one syscall, no Path
         except FileNotFoundError:
+            st = None
+        if st is None or stat.S_ISLNK(st.st_mode):  # a symlink is never followed
             return ReadResult([], dict(cursor) if cursor is not None else {"ino": 0, "off": 0}, 0)
         if cursor is None:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, _OPEN_FLAGS)
             try:
                 fst = os.fstat(fd)
                 return ReadResult(
@@ -554,7 +564,7 @@ class LogStream:
 
     def _partial_after(self, cursor: dict[str, Any]) -> LogLine | None:
         try:
-            with open(self.path, "rb") as f:
+            with os.fdopen(os.open(self.path, _OPEN_FLAGS), "rb") as f:
                 if os.fstat(f.fileno()).st_ino != cursor.get("ino"):
                     return None
                 f.seek(int(cursor.get("off", 0)))

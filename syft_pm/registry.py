@@ -105,12 +105,17 @@ def fsync_file(path: Path) -> None:
 def read_json(path: Path) -> dict[str, Any]:
     """Read a registry JSON object, raising RegistryFileError with a clear reason."""
     try:
-        raw = path.read_bytes()
+        # O_NOFOLLOW: a symlink planted in the registry must not make us read elsewhere.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            raw = f.read()
     except FileNotFoundError:
         raise RegistryFileError(path, "file is missing") from None
     except IsADirectoryError:
         raise RegistryFileError(path, "expected a file, found a directory") from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise RegistryFileError(path, "is a symbolic link, not a registry file") from None
         raise RegistryFileError(path, f"cannot be read ({e.strerror})") from None
     if not raw.strip():
         raise RegistryFileError(path, "file is empty (half-written?)")
@@ -219,7 +224,10 @@ class Registry:
         return sorted(out)
 
     def exists(self, name: str) -> bool:
-        return self.process_dir(name).is_dir()
+        """An entry is a real directory: a symlink planted in the registry is not one, so
+        nothing that serves an entry can be led outside the registry."""
+        d = self.process_dir(name)
+        return d.is_dir() and not d.is_symlink()
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -280,3 +280,30 @@ async def test_websocket_refuses_a_foreign_origin(
     ws = await websocket.websocket_connect(same)
     assert json.loads(await ws.read_message())["type"] == "snapshot"
     ws.close()
+
+
+async def test_symlinks_planted_in_the_registry_are_never_followed(
+    jp_fetch, syft_home, pm, tmp_path
+):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "stdout.log"
+    secret.write_text("2026-01-01T00:00:00.000Z SECRET\n")
+    (outside / "config.json").write_text('{"schema": 1, "name": "evil", "cmd": ["true"]}')
+    (outside / "state.json").write_text('{"schema": 1, "status": "exited"}')
+    pm.registry.ensure()
+    # A whole entry that is a symlink to a directory outside the registry...
+    (syft_home / "processes" / "evil").symlink_to(outside, target_is_directory=True)
+    for parts in (("evil",), ("evil", "logs")):
+        await expect_error(jp_fetch, 404, "syft-pm", "api", "processes", *parts)
+    listed = await get_json(jp_fetch, "syft-pm", "api", "processes")
+    assert "evil" not in [p["name"] for p in listed["processes"]]
+    # ...and a real entry whose log file is a symlink to a file outside it.
+    h = pm.run("real", [PY, "-c", "print('mine')"])
+    h.wait(timeout=10)
+    log = h.directory / "stdout.log"
+    log.unlink()
+    log.symlink_to(secret)
+    for params in ({}, {"search": "SECRET"}, {"after": "0:0"}):
+        data = await get_json(jp_fetch, "syft-pm", "api", "processes", "real", "logs", **params)
+        assert all("SECRET" not in text for _, text in data["lines"]), (params, data)
