@@ -36,9 +36,11 @@ from .registry import (
     LockTimeout,
     ProcessRecord,
     Registry,
+    RegistryFileError,
     atomic_write_json,
     default_home,
     fsync_file,
+    read_json,
 )
 from .spec import (
     FINGERPRINT_KEYS,
@@ -231,7 +233,16 @@ class ProcessManager:
             "pass if_exists='replace' to stop it and start the new one, or use another name"
         )
 
-    def _start_locked(self, config: dict[str, Any], payload: bytes | None) -> ProcessHandle:
+    def _start_locked(
+        self,
+        config: dict[str, Any],
+        payload: bytes | None,
+        *,
+        base_env: dict[str, str] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> ProcessHandle:
+        """Start a run. ``base_env``/``origin`` carry a restarted process's original
+        environment and provenance; a fresh start takes this process's own."""
         import subprocess
         import threading
 
@@ -239,10 +250,14 @@ class ProcessManager:
         pdir = self.registry.process_dir(name)
         pdir.mkdir(mode=0o700, exist_ok=True)
         run_id = uuid.uuid4().hex
+        if origin is None:
+            prov = provenance.collect()
+        else:
+            prov = {**origin, "restarted_by": provenance.collect()}
         config = {
             **config,
             "run_id": run_id,
-            "provenance": provenance.collect(),
+            "provenance": prov,
             "created_at": time.time(),
         }
         for stale in ("control.json", "health.json"):
@@ -260,7 +275,14 @@ class ProcessManager:
             os.close(os.open(pdir / stream, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         now = time.time()
         atomic_write_json(pdir / "state.json", initial_state(run_id, now), fsync=False)
-        env = {k: v for k, v in os.environ.items() if k not in _CHILD_ONLY_ENV}
+        base = dict(os.environ) if base_env is None else base_env
+        env = {k: v for k, v in base.items() if k not in _CHILD_ONLY_ENV}
+        # The environment the process was first started with, so that a restart from
+        # anywhere (the sidebar runs in the server) gives it the same one, as pm2 does.
+        # Mode 0600 in a 0700 directory: it may hold secrets, like the user's shell.
+        atomic_write_json(
+            pdir / ENVIRON_FILE, {"schema": SCHEMA_VERSION, "environ": env}, fsync=False
+        )
         env[procutil.ENV_SUPERVISOR] = "1"
         r, w = os.pipe()
         try:
@@ -436,7 +458,12 @@ class ProcessManager:
                 if key in cfg:
                     config[key] = cfg[key]
             config["fingerprint"] = fingerprint(config)
-            return self._start_locked(config, None)
+            origin = cfg.get("provenance") if isinstance(cfg.get("provenance"), dict) else None
+            if origin is not None:
+                origin = {k: v for k, v in origin.items() if k != "restarted_by"}
+            return self._start_locked(
+                config, None, base_env=_stored_environ(rec.directory), origin=origin
+            )
 
     def remove(self, name: str, force: bool = False) -> None:
         with self.registry.lock(name, timeout=60):
@@ -450,6 +477,23 @@ class ProcessManager:
             elif rec.error:
                 self._kill_unknown(rec)
             shutil.rmtree(rec.directory, ignore_errors=True)
+
+
+ENVIRON_FILE = "environ.json"
+
+
+def _stored_environ(pdir: Path) -> dict[str, str] | None:
+    """The environment a process was first started with (None for entries that predate
+    environ.json, or a damaged file: the restarting process's own is used then)."""
+    try:
+        env = read_json(pdir / ENVIRON_FILE).get("environ")
+    except RegistryFileError:
+        return None
+    if isinstance(env, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        return env
+    return None
 
 
 _CHILD_ONLY_ENV = frozenset(

@@ -338,3 +338,22 @@ def test_handle_survives_a_new_manager_instance(pm: ProcessManager, home: Path) 
     assert other.get("x").pid == h.pid
     other.get("x").stop()
     assert h.status == "stopped"
+
+
+def test_restart_from_another_process_keeps_the_original_environment_and_origin(
+    pm: ProcessManager, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYFT_PM_TEST_BASE", "original")
+    h = pm.run("envkeep", ["sh", "-c", 'echo "base=$SYFT_PM_TEST_BASE"; exec sleep 300'])
+    wait_for(lambda: h.stdout.tail(1) == ["base=original"], what="the first run's line")
+    first_origin = h.record.config["provenance"]
+    # Restart it the way the sidebar does: from another process with another environment.
+    code = "import syft_pm; syft_pm.get('envkeep').restart()"
+    env = {**os.environ, "SYFT_PM_HOME": str(home), "SYFT_PM_TEST_BASE": "changed"}
+    subprocess.run([PY, "-c", code], env=env, check=True)
+    wait_for(lambda: len(h.stdout.tail(5)) == 2, what="the restarted run's line")
+    assert h.stdout.tail(5) == ["base=original", "base=original"]
+    prov = h.refresh().record.config["provenance"]
+    assert prov["pid"] == first_origin["pid"] == os.getpid()
+    assert prov["restarted_by"]["pid"] != os.getpid()
+    assert (h.directory / "environ.json").stat().st_mode & 0o077 == 0
