@@ -88,10 +88,18 @@ export class FakeChannel implements IChannel {
   statusChanged: Signal<IChannel, ChannelStatus> = new Signal(this);
   received: Signal<IChannel, ServerMessage> = new Signal(this);
   isDisposed = false;
-  opened = 0;
+  /** How many times `open()` was called. */
+  opens = 0;
+  /** What a reconnecting channel would report. */
+  retryInMs: number | null = null;
+  /** When set, `open()` answers with this status at once. */
+  openAs: ChannelStatus | null = null;
   open(): void {
-    this.opened++;
+    this.opens++;
     this.setStatus('connecting');
+    if (this.openAs) {
+      this.setStatus(this.openAs);
+    }
   }
   send(msg: ClientMessage): boolean {
     if (this.status !== 'open') {

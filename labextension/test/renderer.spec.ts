@@ -137,7 +137,7 @@ describe('LiveSource', () => {
     h.source.start();
     await settle();
     expect(h.kernelChannels).toHaveLength(1);
-    expect(h.kernelChannels[0].opened).toBe(1);
+    expect(h.kernelChannels[0].opens).toBe(1);
     expect(h.kernelOptions[0]).toMatchObject({
       names: ['web'],
       home: '/root/.syft_pm'
@@ -164,7 +164,7 @@ describe('LiveSource', () => {
     expect(h.serverChannels).toHaveLength(1);
     expect(h.serverOptions[0]).toEqual({ names: ['web'] });
     const server = h.serverChannels[0];
-    expect(server.opened).toBe(1);
+    expect(server.opens).toBe(1);
     server.deliver(snapshot({ seq: 1 }));
     expect(h.store.live).toBe(true);
     server.deliver(delta(2, { changed: { web: { pid: 5 } } }));

@@ -4,92 +4,35 @@
  */
 import { Signal } from '@lumino/signaling';
 
-import { ChannelStatus, IChannel } from '../src/channel';
+import { ChannelStatus } from '../src/channel';
 import {
-  ClientMessage,
   IDeltaMessage,
   IProcessState,
-  ISnapshotMessage,
-  ServerMessage
+  ISnapshotMessage
 } from '../src/protocol';
 import { IProcessRow } from '../src/sidebarModel';
+import {
+  delta as baseDelta,
+  FakeChannel as BaseFakeChannel,
+  snapshot as baseSnapshot,
+  state as baseState
+} from './fixtures';
 
-export class FakeChannel implements IChannel {
-  constructor(readonly kind: 'kernel' | 'server' = 'server') {}
-
-  status: ChannelStatus = 'closed';
-  readonly statusChanged: Signal<IChannel, ChannelStatus> = new Signal<
-    IChannel,
-    ChannelStatus
-  >(this);
-  readonly received: Signal<IChannel, ServerMessage> = new Signal<
-    IChannel,
-    ServerMessage
-  >(this);
-  readonly sent: ClientMessage[] = [];
-  opens = 0;
-  retryInMs: number | null = null;
-  isDisposed = false;
-  /** When set, `open()` answers with this status at once. */
+/** The sidebar's channels answer `open()` at once. */
+export class FakeChannel extends BaseFakeChannel {
   openAs: ChannelStatus | null = 'open';
-
-  open(): void {
-    this.opens += 1;
-    this.setStatus('connecting');
-    if (this.openAs) {
-      this.setStatus(this.openAs);
-    }
-  }
-
-  send(msg: ClientMessage): boolean {
-    if (this.status !== 'open') {
-      return false;
-    }
-    this.sent.push(msg);
-    return true;
-  }
-
-  setStatus(status: ChannelStatus): void {
-    if (this.status !== status) {
-      this.status = status;
-      this.statusChanged.emit(status);
-    }
-  }
-
-  deliver(msg: ServerMessage): void {
-    this.received.emit(msg);
-  }
-
-  dispose(): void {
-    this.isDisposed = true;
-    this.setStatus('closed');
-    Signal.clearData(this);
-  }
 }
 
+/** A process state with the sidebar tests' defaults (running, with metrics). */
 export function state(
   name: string,
   fields: Partial<IProcessState> = {}
 ): IProcessState {
-  return {
-    name,
-    status: 'running',
-    reason: null,
+  return baseState(name, {
     pid: 1000,
-    exit_code: null,
-    signal: null,
-    restarts: 0,
     started_at: 1_700_000_000,
-    ended_at: null,
-    stop_reason: null,
-    next_restart_at: null,
     command: `python ${name}.py`,
     cwd: '/work',
-    restart_policy: 'no',
-    ttl: null,
-    labels: {},
-    origin: {},
-    health: null,
     metrics: {
       cpu_percent: 1.5,
       rss_bytes: 10 * 1024 * 1024,
@@ -97,9 +40,8 @@ export function state(
       children: 0,
       ports: []
     },
-    error: null,
     ...fields
-  };
+  });
 }
 
 export function row(
@@ -116,36 +58,26 @@ export function row(
   };
 }
 
+/** A snapshot of these states, stamped now, without logs. */
 export function snapshot(
   states: IProcessState[],
   options: { seq?: number; registry?: string; time?: number } = {}
 ): ISnapshotMessage {
-  return {
-    type: 'snapshot',
-    protocol: 1,
+  return baseSnapshot({
     seq: options.seq ?? 1,
     registry_id: options.registry ?? 'reg-server',
     time: options.time ?? Date.now() / 1000,
-    scope: null,
     processes: Object.fromEntries(states.map(s => [s.name, s])),
     logs: {}
-  };
+  });
 }
 
+/** A delta stamped now. */
 export function delta(
   seq: number,
   parts: Partial<Omit<IDeltaMessage, 'type' | 'seq'>> = {}
 ): IDeltaMessage {
-  return {
-    type: 'delta',
-    seq,
-    time: Date.now() / 1000,
-    added: {},
-    changed: {},
-    removed: [],
-    logs: {},
-    ...parts
-  };
+  return baseDelta(seq, { time: Date.now() / 1000, ...parts });
 }
 
 /**
