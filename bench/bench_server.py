@@ -13,15 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +29,7 @@ from tornado import websocket  # noqa: E402
 from tornado.httpclient import HTTPRequest  # noqa: E402
 
 from syft_pm.manager import ProcessManager  # noqa: E402
+from tests.server.serverproc import ServerProcess  # noqa: E402
 
 PY = sys.executable
 CLIENTS = 50
@@ -57,70 +53,16 @@ def emit(name: str, figure: float, unit: str, goal: str, baseline: float | None 
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, base: Path, home: Path) -> None:
-        self.base, self.home = base, home
-        self.port = free_port()
-        self.token = uuid.uuid4().hex
-        jupyter = Path(sys.executable).with_name("jupyter")
-        cmd = [
-            str(jupyter),
-            "server",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={self.port}",
-            f"--IdentityProvider.token={self.token}",
-            "--ServerApp.allow_unauthenticated_access=False",
-            f"--ServerApp.root_dir={base}",
-            "--ServerApp.jpserver_extensions={'syft_pm': True, 'loopprobe': True}",
-        ]
-        if os.geteuid() == 0:
-            cmd.append("--allow-root")
-        env = {
-            **os.environ,
-            "SYFT_PM_HOME": str(home),
-            "PYTHONPATH": f"{HERE / 'support'}:{os.environ.get('PYTHONPATH', '')}",
-            "JUPYTER_RUNTIME_DIR": str(base / "rt"),
-        }
-        self.log = base / "server.log"
-        self.proc = subprocess.Popen(
-            cmd, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.get("/syft-pm/api/status")
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(self.log.read_text()[-3000:]) from None
-                time.sleep(0.1)
-
-    def request(self, path: str, method: str = "GET") -> Any:
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
-            method=method,
-            data=b"{}" if method == "POST" else None,
-            headers={"Authorization": f"token {self.token}"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
-
-    def get(self, path: str) -> Any:
-        return self.request(path)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def Server(base: Path, home: Path) -> ServerProcess:
+    """A started server with syft_pm and the loop probe (bench/support) enabled."""
+    server = ServerProcess(
+        base,
+        home,
+        extensions={"syft_pm": True, "loopprobe": True},
+        env={"PYTHONPATH": f"{HERE / 'support'}:{os.environ.get('PYTHONPATH', '')}"},
+    )
+    server.start()
+    return server
 
 
 def bench_list(base: Path) -> None:
@@ -129,12 +71,12 @@ def bench_list(base: Path) -> None:
     populate(pm)
     server = Server(base, home)
     try:
-        first = server.get("/syft-pm/api/processes")
+        first = server.request("/syft-pm/api/processes")
         assert len(first["processes"]) == 1000, len(first["processes"])
         times = []
         for _ in range(20):
             t0 = time.perf_counter()
-            server.get("/syft-pm/api/processes")
+            server.request("/syft-pm/api/processes")
             times.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         pm.list()
@@ -194,7 +136,7 @@ def bench_fan_out(base: Path) -> None:
     try:
         h = pm.run("stamp", [PY, "-u", "-c", ticker])
         latencies, least = asyncio.run(fan_out(server))
-        probe = server.get("/loopprobe")
+        probe = server.request("/loopprobe")
     finally:
         server.stop()
         for x in pm.list():
