@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 MAX_NAME_LENGTH = 64
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Used with fullmatch: ``$`` alone would also accept a trailing newline ("web\n").
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class InvalidNameError(ValueError):
@@ -27,7 +28,7 @@ def validate_name(name: object) -> str:
         raise InvalidNameError(
             f"process name is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"
         )
-    if not _NAME_RE.match(name) or ".." in name:
+    if not _NAME_RE.fullmatch(name) or ".." in name:
         raise InvalidNameError(
             f"invalid process name {name!r}: use letters, digits, '.', '_' and '-', "
             "starting with a letter or digit (no '..')"
