@@ -5,21 +5,73 @@ dict ``{"sys_path": [...], "pickler": "pickle" | "cloudpickle", "call": bytes}``
 caller's ``sys.path`` is restored first, so a function imported from a module next to
 the notebook resolves here too; then ``call`` unpickles to ``(func, args, kwargs)``.
 
+Unpickling runs code, so the payload is trusted only if its sha256 matches the one
+recorded in ``config.json`` beside it (``function_sha256``): a payload swapped after
+run_function wrote it is refused before a single byte of it is unpickled. The bytes
+hashed are the bytes unpickled (read once), so there is no window between the two.
+
 Exit status: 0 when the function returns, 1 when it raises (the traceback goes to
-stderr, hence to the process's stderr log), 2 when the payload cannot be loaded.
+stderr, hence to the process's stderr log), 2 when the payload cannot be loaded or does
+not match its recorded hash. This module path is part of every stored command: running
+supervisors restart ``python -m syft_pm.function_runner``, so it must not move.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import pickle
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
+
+MAX_PAYLOAD_BYTES = 1 << 30
+
+
+class PayloadRejected(Exception):
+    """The payload is not the one run_function wrote; it must not be unpickled."""
+
+
+def _read_private(path: Path) -> bytes:
+    # O_NOFOLLOW: a symlink planted in place of the payload is not followed.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(MAX_PAYLOAD_BYTES + 1)
+
+
+def recorded_sha256(payload_path: Path) -> str:
+    """The hash run_function recorded in the config.json beside the payload."""
+    from .registry import RegistryFileError, read_json
+
+    config = payload_path.parent / "config.json"
+    try:
+        digest = read_json(config).get("function_sha256")
+    except RegistryFileError as e:
+        raise PayloadRejected(f"cannot check {payload_path}: {e}") from None
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise PayloadRejected(f"cannot check {payload_path}: {config} records no function_sha256")
+    return digest
+
+
+def verified_payload(path: str | os.PathLike[str]) -> bytes:
+    """The payload's bytes, only if their sha256 is the recorded one."""
+    p = Path(path)
+    expected = recorded_sha256(p)
+    raw = _read_private(p)
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise PayloadRejected(f"{p} is larger than {MAX_PAYLOAD_BYTES} bytes")
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected:
+        raise PayloadRejected(
+            f"{p} was changed after run_function wrote it (sha256 {actual}, recorded "
+            f"{expected}); refusing to unpickle it. Run the function again to replace it."
+        )
+    return raw
 
 
 def load(path: str) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
-    with open(path, "rb") as f:
-        payload = pickle.load(f)  # noqa: S301 - written by our own run_function
+    payload = pickle.loads(verified_payload(path))  # noqa: S301 - hash checked above
     for entry in reversed(payload.get("sys_path") or []):
         if entry not in sys.path:
             sys.path.insert(0, entry)
@@ -42,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         func, fargs, fkwargs = load(args[0])
+    except PayloadRejected as e:
+        print(f"syft_pm: {e}", file=sys.stderr)
+        return 2
     except Exception:  # noqa: BLE001 - report any load failure clearly
         print("syft_pm: cannot load the function to run:", file=sys.stderr)
         traceback.print_exc()

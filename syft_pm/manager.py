@@ -264,9 +264,7 @@ class ProcessManager:
             with contextlib.suppress(FileNotFoundError):
                 (pdir / stale).unlink()
         if payload is not None:
-            tmp = pdir / ".function.pkl.tmp"
-            tmp.write_bytes(payload)
-            tmp.replace(pdir / "function.pkl")
+            _write_payload(pdir / FUNCTION_FILE, payload)
         # No fsync yet: the files are flushed below while the supervisor boots, which
         # keeps two disk flushes off run()'s latency (readers see the files at once).
         atomic_write_json(pdir / "config.json", config, fsync=False)
@@ -494,6 +492,30 @@ def _stored_environ(pdir: Path) -> dict[str, str] | None:
     ):
         return env
     return None
+
+
+FUNCTION_FILE = "function.pkl"
+
+
+def _write_payload(path: Path, payload: bytes) -> None:
+    """Write a run_function payload 0600 at a fresh temporary name, then rename.
+
+    O_EXCL | O_NOFOLLOW: a file or symlink planted at the temporary name is never
+    written through. The payload's sha256 is in config.json; function_runner checks it
+    before unpickling, so a payload swapped afterwards is refused, never run.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)  # a buffered file writes everything (it loops on short writes)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 _CHILD_ONLY_ENV = frozenset(

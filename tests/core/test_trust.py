@@ -3,8 +3,14 @@ hidden environment values and reads without side effects (issue 9)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import stat
 from pathlib import Path
+from typing import Any
 
+import helpers
 import pytest
 
 from syft_pm.manager import ProcessManager, ProcessNotFoundError
@@ -33,3 +39,36 @@ def test_valid_name_still_accepted(pm: ProcessManager) -> None:
     with pytest.raises(ProcessNotFoundError):
         pm.get("web")
     assert Path(pm.registry.process_dir("web")).name == "web"
+
+
+class _Planted:
+    """A pickle that runs code when loaded: it creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (str(self.marker),))
+
+
+def test_function_payload_is_private_and_hashed(pm: ProcessManager, tmp_path: Path) -> None:
+    h = pm.run_function(helpers.write_file, str(tmp_path / "out.txt"), "hi", name="fn")
+    assert h.wait(30) == 0
+    pkl = h.directory / "function.pkl"
+    assert stat.S_IMODE(pkl.stat().st_mode) == 0o600
+    assert h.config["function_sha256"] == hashlib.sha256(pkl.read_bytes()).hexdigest()
+    assert not [p.name for p in h.directory.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_tampered_function_payload_is_never_unpickled(pm: ProcessManager, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    h = pm.run_function(helpers.write_file, str(out), "first", name="fn")
+    assert h.wait(30) == 0 and out.read_text() == "first"
+    marker = tmp_path / "planted-code-ran"
+    (h.directory / "function.pkl").write_bytes(pickle.dumps(_Planted(marker)))
+    h.restart()
+    assert h.wait(30) == 2
+    assert h.status == "failed"
+    assert not marker.exists()
+    err = "\n".join(h.stderr.tail(20))
+    assert "was changed after run_function wrote it" in err and "refusing to unpickle" in err
