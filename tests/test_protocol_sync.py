@@ -8,7 +8,7 @@ from pathlib import Path
 from syft_pm import protocol
 
 ROOT = Path(__file__).resolve().parents[1]
-TS = (ROOT / "labextension" / "src" / "protocol.ts").read_text()
+TS = (ROOT / "labextension" / "src" / "live" / "protocol.ts").read_text()
 DOC = (ROOT / "docs" / "protocol.md").read_text()
 
 

@@ -5,9 +5,9 @@
  */
 import { formatBytes, formatUptime } from './format';
 import { formatCpu, PortUrl, statusText } from './processList';
-import { LOG_STREAMS } from './protocol';
+import { LOG_STREAMS } from './live/protocol';
 import { IProcessRow, rowUptime } from './sidebarModel';
-import { isUp } from './store';
+import { isUp } from './live/store';
 
 function fmtTime(t: unknown): string {
   if (typeof t !== 'number' || !Number.isFinite(t)) {

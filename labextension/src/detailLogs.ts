@@ -6,7 +6,7 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { ILogSource } from './logSource';
 import { LogView } from './logView';
-import { LOG_STREAMS, LogStreamName } from './protocol';
+import { LOG_STREAMS, LogStreamName } from './live/protocol';
 
 export class DetailLogs extends Panel {
   constructor(options: DetailLogs.IOptions) {

@@ -17,10 +17,10 @@ import { ILogSource } from './logSource';
 import { LogView } from './logView';
 import { IRowsChange } from './processFleet';
 import { PortUrl } from './processList';
-import { LogStreamName } from './protocol';
+import { LogStreamName } from './live/protocol';
 import { IProcessRow, labPath, rowUptime } from './sidebarModel';
 import { iconButton } from './sidebarIcons';
-import { isUp } from './store';
+import { isUp } from './live/store';
 
 /**
  * What the detail view needs from the sidebar.

@@ -24,10 +24,10 @@ import {
   KernelChannel,
   LiveConnection,
   ServerChannel
-} from './channel';
-import { Action } from './protocol';
-import { requestAPI, SyftPmApiError } from './request';
-import { ProcessStore } from './store';
+} from './live/channel';
+import { Action } from './live/protocol';
+import { requestAPI, SyftPmApiError } from './live/request';
+import { ProcessStore } from './live/store';
 import { IProcessReference, IServerStatus } from './types';
 
 /**

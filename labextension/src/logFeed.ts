@@ -10,7 +10,7 @@
  */
 import { ILogSource } from './logSource';
 import { LineRing } from './logRing';
-import { LogStreamName } from './protocol';
+import { LogStreamName } from './live/protocol';
 
 /** Lines fetched per request while following. */
 const FOLLOW_PAGE = 2000;

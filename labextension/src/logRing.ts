@@ -5,7 +5,7 @@
  * oldest nodes go), otherwise up to four times as many.
  */
 import { gapNode, lineNode } from './logText';
-import { LogLine } from './protocol';
+import { LogLine } from './live/protocol';
 
 type FrameFn = (cb: () => void) => number;
 

@@ -19,10 +19,15 @@ import {
   KernelChannel,
   LiveConnection,
   ServerChannel
-} from './channel';
-import { LogLine, LogStreamName, LOG_STREAMS, ServerMessage } from './protocol';
+} from './live/channel';
+import {
+  LogLine,
+  LogStreamName,
+  LOG_STREAMS,
+  ServerMessage
+} from './live/protocol';
 import { ApiCall } from './processFleet';
-import { ProcessStore } from './store';
+import { ProcessStore } from './live/store';
 
 export interface ILogPage {
   /** Oldest first. */

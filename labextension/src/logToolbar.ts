@@ -3,7 +3,7 @@
  * key, at once on Enter; Escape leaves the search), Follow and Times, Copy
  * and Download, and a status line.
  */
-import { LogStreamName } from './protocol';
+import { LogStreamName } from './live/protocol';
 import { iconButton } from './sidebarIcons';
 
 interface ICheckbox {

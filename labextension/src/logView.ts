@@ -21,7 +21,7 @@ import { ILogSource } from './logSource';
 import { LineRing } from './logRing';
 import { lineNode, linesToText } from './logText';
 import { LogToolbar } from './logToolbar';
-import { LogLine, LogStreamName } from './protocol';
+import { LogLine, LogStreamName } from './live/protocol';
 
 export {
   formatLineTime,

@@ -16,16 +16,16 @@ import {
   KernelChannel,
   LiveConnection,
   ServerChannel
-} from './channel';
-import { Action } from './protocol';
-import { requestAPI } from './request';
+} from './live/channel';
+import { Action } from './live/protocol';
+import { requestAPI } from './live/request';
 import {
   IProcessRow,
   KERNEL_KEY_PREFIX,
   mergeRows,
   RowSource
 } from './sidebarModel';
-import { IStoreChange, ProcessStore } from './store';
+import { IStoreChange, ProcessStore } from './live/store';
 
 /**
  * What changed in the rows.

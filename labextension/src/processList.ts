@@ -10,7 +10,7 @@
 import { formatBytes, formatUptime, statusClass } from './format';
 import { IProcessRow, rowUptime } from './sidebarModel';
 import { iconButton } from './sidebarIcons';
-import { isUp } from './store';
+import { isUp } from './live/store';
 
 export type RowAction = 'stop' | 'start' | 'restart' | 'open';
 

@@ -17,8 +17,8 @@ import { formatUptime, statusClass } from './format';
 import { LogPane } from './logPane';
 import { ActionRunner, ProcessButtons } from './processButtons';
 import { ProcessFacts } from './processFacts';
-import { IProcessState, LOG_STREAMS, LogStreamName } from './protocol';
-import { IStoreChange, ProcessStore } from './store';
+import { IProcessState, LOG_STREAMS, LogStreamName } from './live/protocol';
+import { IStoreChange, ProcessStore } from './live/store';
 import { isProcessStatus, UNKNOWN_STATUS } from './types';
 
 export type { ActionRunner } from './processButtons';

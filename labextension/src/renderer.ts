@@ -18,7 +18,7 @@ import { IKernelLocator, LiveMode, LiveSource } from './liveSource';
 import { PROCESS_CLASS, ProcessView } from './processView';
 import { parseProcessReference } from './reference';
 import { DEFAULT_SETTINGS, ISyftPmSettings, LiveSettings } from './settings';
-import { ProcessStore } from './store';
+import { ProcessStore } from './live/store';
 import { IProcessReference, PROCESS_MIME_TYPE, UNKNOWN_STATUS } from './types';
 
 export { PROCESS_CLASS } from './processView';

@@ -18,13 +18,13 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { IChannel } from './channel';
+import { IChannel } from './live/channel';
 import { ProcessDetail } from './detailView';
 import { processIcon } from './icons';
 import { INotifier, ProcessNotifier } from './notifications';
 import { ProcessFleet, IActiveNotebook, IRowsChange } from './processFleet';
 import { PortUrl, ProcessList, RowAction } from './processList';
-import { Action, LogStreamName } from './protocol';
+import { Action, LogStreamName } from './live/protocol';
 import { portUrl as makePortUrl } from './ports';
 import { DEFAULT_SETTINGS, ISyftPmSettings } from './settings';
 import { ProcessActions } from './sidebarActions';

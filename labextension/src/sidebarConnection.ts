@@ -5,8 +5,8 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IChannel } from './channel';
-import { isAbortError, requestAPI, SyftPmApiError } from './request';
+import { IChannel } from './live/channel';
+import { isAbortError, requestAPI, SyftPmApiError } from './live/request';
 import { IServerStatus } from './types';
 
 /**

@@ -6,13 +6,13 @@
  */
 import { ISignal } from '@lumino/signaling';
 
-import { IChannel } from './channel';
+import { IChannel } from './live/channel';
 import { detailId, IDetailController, ProcessDetail } from './detailView';
 import { processIcon } from './icons';
 import { KernelLogSource, RestLogSource } from './logSource';
 import { IActiveNotebook, IRowsChange, ProcessFleet } from './processFleet';
 import { ProcessList } from './processList';
-import { Action, LogStreamName } from './protocol';
+import { Action, LogStreamName } from './live/protocol';
 import { ISyftPmSettings } from './settings';
 import { IProcessRow } from './sidebarModel';
 

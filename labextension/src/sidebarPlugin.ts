@@ -19,7 +19,7 @@ import { ProcessDetail } from './detailView';
 import { processIcon } from './icons';
 import { INoticeAction, INotifier } from './notifications';
 import { detectServerProxy } from './ports';
-import { LogStreamName, LOG_STREAMS } from './protocol';
+import { LogStreamName, LOG_STREAMS } from './live/protocol';
 import { ProcessSidebar, SIDEBAR_ID } from './sidebar';
 
 /**

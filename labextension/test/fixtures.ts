@@ -3,14 +3,14 @@
  */
 import { Signal } from '@lumino/signaling';
 
-import { ChannelStatus, IChannel } from '../src/channel';
+import { ChannelStatus, IChannel } from '../src/live/channel';
 import {
   ClientMessage,
   ServerMessage,
   IDeltaMessage,
   IProcessState,
   ISnapshotMessage
-} from '../src/protocol';
+} from '../src/live/protocol';
 
 export function state(
   name: string,

@@ -17,7 +17,7 @@ import {
   splitMatches,
   stripAnsi
 } from '../src/logView';
-import { LogLine, LogStreamName } from '../src/protocol';
+import { LogLine, LogStreamName } from '../src/live/protocol';
 import {
   delta,
   FakeChannel,

@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { Action, LogLine } from '../src/protocol';
+import { Action, LogLine } from '../src/live/protocol';
 import { ProcessView } from '../src/processView';
-import { ProcessStore } from '../src/store';
+import { ProcessStore } from '../src/live/store';
 import { delta, snapshot, state } from './fixtures';
 
 /** Browser clock = Python clock + 1000 s (see `now`). */

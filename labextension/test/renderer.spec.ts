@@ -4,7 +4,7 @@ import { Kernel } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { ISubscriptionOptions } from '../src/channel';
+import { ISubscriptionOptions } from '../src/live/channel';
 import {
   IKernelLocator,
   ISyftPmServerStatus,
@@ -17,9 +17,9 @@ import {
   rendererFactory,
   SourceFactory
 } from '../src/renderer';
-import { LogLine } from '../src/protocol';
+import { LogLine } from '../src/live/protocol';
 import { LiveSettings } from '../src/settings';
-import { ProcessStore } from '../src/store';
+import { ProcessStore } from '../src/live/store';
 import { IProcessReference, PROCESS_MIME_TYPE } from '../src/types';
 import { delta, FakeChannel, snapshot } from './fixtures';
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProcessDetail } from '../src/detailView';
 import { INotice, INotifier } from '../src/notifications';
 import { ProcessFleet } from '../src/processFleet';
-import { SyftPmApiError } from '../src/request';
+import { SyftPmApiError } from '../src/live/request';
 import {
   describeConnectionError,
   ProcessSidebar,

@@ -4,12 +4,12 @@
  */
 import { Signal } from '@lumino/signaling';
 
-import { ChannelStatus } from '../src/channel';
+import { ChannelStatus } from '../src/live/channel';
 import {
   IDeltaMessage,
   IProcessState,
   ISnapshotMessage
-} from '../src/protocol';
+} from '../src/live/protocol';
 import { IProcessRow } from '../src/sidebarModel';
 import {
   delta as baseDelta,

@@ -8,10 +8,10 @@ import {
   LiveConnection,
   RECONNECT,
   ServerChannel
-} from '../src/channel';
-import { ServerMessage } from '../src/protocol';
-import { ProcessStore } from '../src/store';
-import { delta, FakeChannel, snapshot } from './fixtures';
+} from '../../src/live/channel';
+import { ServerMessage } from '../../src/live/protocol';
+import { ProcessStore } from '../../src/live/store';
+import { delta, FakeChannel, snapshot } from '../fixtures';
 
 describe('LiveConnection', () => {
   let store: ProcessStore;

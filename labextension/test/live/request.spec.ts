@@ -8,7 +8,7 @@ import {
   isAbortError,
   requestAPI,
   SyftPmApiError
-} from '../src/request';
+} from '../../src/live/request';
 
 type Handler = (request: Request) => Promise<Response> | Response;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { LogLine } from '../src/protocol';
-import { IStoreChange, LogRing, ProcessStore } from '../src/store';
-import { delta, snapshot, state } from './fixtures';
+import { LogLine } from '../../src/live/protocol';
+import { IStoreChange, LogRing, ProcessStore } from '../../src/live/store';
+import { delta, snapshot, state } from '../fixtures';
 
 function lines(from: number, count: number): LogLine[] {
   return Array.from(
