@@ -19,7 +19,7 @@ import { IRowsChange } from './processFleet';
 import { PortUrl } from './processList';
 import { LogStreamName } from './live/protocol';
 import { IProcessRow, labPath, rowUptime } from './sidebarModel';
-import { iconButton } from './sidebarIcons';
+import { iconButton } from './ui/icons';
 import { isUp } from './live/store';
 
 /**

@@ -12,7 +12,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { createRendererFactory } from './renderer';
-import { LiveSettings, normalizeSettings } from './settings';
+import { LiveSettings, normalizeSettings } from './ui/settings';
 import { createSidebar, SidebarCommandIDs } from './sidebarPlugin';
 
 /**

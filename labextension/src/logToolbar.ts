@@ -4,7 +4,7 @@
  * and Download, and a status line.
  */
 import { LogStreamName } from './live/protocol';
-import { iconButton } from './sidebarIcons';
+import { iconButton } from './ui/icons';
 
 interface ICheckbox {
   label: HTMLLabelElement;

@@ -9,7 +9,7 @@
  */
 import { formatBytes, formatUptime, statusClass } from './format';
 import { IProcessRow, rowUptime } from './sidebarModel';
-import { iconButton } from './sidebarIcons';
+import { iconButton } from './ui/icons';
 import { isUp } from './live/store';
 
 export type RowAction = 'stop' | 'start' | 'restart' | 'open';

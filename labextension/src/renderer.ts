@@ -17,7 +17,7 @@ import { Widget } from '@lumino/widgets';
 import { IKernelLocator, LiveMode, LiveSource } from './liveSource';
 import { PROCESS_CLASS, ProcessView } from './processView';
 import { parseProcessReference } from './reference';
-import { DEFAULT_SETTINGS, ISyftPmSettings, LiveSettings } from './settings';
+import { DEFAULT_SETTINGS, ISyftPmSettings, LiveSettings } from './ui/settings';
 import { ProcessStore } from './live/store';
 import { IProcessReference, PROCESS_MIME_TYPE, UNKNOWN_STATUS } from './types';
 

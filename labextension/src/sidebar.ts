@@ -26,7 +26,7 @@ import { ProcessFleet, IActiveNotebook, IRowsChange } from './processFleet';
 import { PortUrl, ProcessList, RowAction } from './processList';
 import { Action, LogStreamName } from './live/protocol';
 import { portUrl as makePortUrl } from './ports';
-import { DEFAULT_SETTINGS, ISyftPmSettings } from './settings';
+import { DEFAULT_SETTINGS, ISyftPmSettings } from './ui/settings';
 import { ProcessActions } from './sidebarActions';
 import {
   fetchServerStatus,

@@ -13,7 +13,7 @@ import { KernelLogSource, RestLogSource } from './logSource';
 import { IActiveNotebook, IRowsChange, ProcessFleet } from './processFleet';
 import { ProcessList } from './processList';
 import { Action, LogStreamName } from './live/protocol';
-import { ISyftPmSettings } from './settings';
+import { ISyftPmSettings } from './ui/settings';
 import { IProcessRow } from './sidebarModel';
 
 /**

@@ -18,7 +18,7 @@ import {
   SourceFactory
 } from '../src/renderer';
 import { LogLine } from '../src/live/protocol';
-import { LiveSettings } from '../src/settings';
+import { LiveSettings } from '../src/ui/settings';
 import { ProcessStore } from '../src/live/store';
 import { IProcessReference, PROCESS_MIME_TYPE } from '../src/types';
 import { delta, FakeChannel, snapshot } from './fixtures';

@@ -9,10 +9,10 @@ import {
   LiveSettings,
   normalizeSettings,
   SETTING_BOUNDS
-} from '../src/settings';
+} from '../../src/ui/settings';
 
 const schemaPath = fileURLToPath(
-  new URL('../schema/plugin.json', import.meta.url)
+  new URL('../../schema/plugin.json', import.meta.url)
 );
 const schema = JSON.parse(readFileSync(schemaPath, 'utf-8')) as {
   properties: Record<
