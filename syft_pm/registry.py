@@ -26,6 +26,8 @@ import errno
 import fcntl
 import json
 import os
+import pwd
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -59,6 +61,11 @@ class RegistryFileError(RegistryError):
 
 class LockTimeout(RegistryError):
     """Another process held the per-name lock for longer than we were willing to wait."""
+
+
+class RegistryPermissionError(RegistryError, PermissionError):
+    """A registry directory or file belongs to someone else: whoever can write it would
+    choose what a restart runs (command, environment), so it is refused, not used."""
 
 
 def default_home() -> Path:
@@ -166,13 +173,20 @@ class Registry:
     # -- layout ---------------------------------------------------------------------------
 
     def ensure(self) -> Registry:
-        """Create the registry (mode 0700) if needed; safe to call concurrently."""
+        """Create the registry (mode 0700) if needed; safe to call concurrently.
+
+        The registry holds what restarts run and with which environment, so it belongs to
+        the user alone: a directory of ours that others could read or write is made 0700,
+        one that belongs to someone else is refused (RegistryPermissionError).
+        """
         for d in (self.home, self.processes_dir, self.locks_dir):
             try:
                 d.mkdir(mode=0o700, parents=True)
             except FileExistsError:
                 if not d.is_dir():
                     raise RegistryError(f"{d} exists and is not a directory") from None
+            # The home may be a symlink to the user's own directory; inside it, nothing is.
+            secure_dir(d, follow_symlinks=d == self.home)
         meta = self.home / "registry.json"
         if not meta.exists():
             with self._raw_lock(self.locks_dir / ".registry.lock", timeout=10):
@@ -201,6 +215,21 @@ class Registry:
                 raise RegistryError(f"{meta} has no registry id")
             self._id = rid
         return self._id
+
+    def secure_entry(self, name: str) -> None:
+        """Make sure ``name``'s directory and files are the user's alone before anything
+        in it is trusted to run: loose modes of ours are tightened (0700 / 0600), anything
+        that belongs to someone else is refused. A missing entry is fine."""
+        d = self.process_dir(name)
+        try:
+            fd = secure_dir(d, follow_symlinks=False, keep_open=True)
+        except FileNotFoundError:
+            return
+        try:
+            for entry in os.scandir(fd):
+                secure_file(d, entry.name, fd)
+        finally:
+            os.close(fd)
 
     def process_dir(self, name: str) -> Path:
         """The directory of ``name``; the name is validated so it cannot escape the registry."""
@@ -263,6 +292,9 @@ class Registry:
         validate_name(name)
         self.ensure()
         with self._raw_lock(self.locks_dir / f"{name}.lock", timeout):
+            # Every change of an entry holds this lock, and restarts read the stored
+            # command and environment under it: check the entry is ours first.
+            self.secure_entry(name)
             yield
 
     @staticmethod
@@ -290,3 +322,83 @@ class Registry:
             yield
         finally:
             os.close(fd)  # closing the descriptor releases the flock
+
+
+# -- ownership and modes ------------------------------------------------------------------
+
+
+def _owner(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _refuse(path: Path, st: os.stat_result, what: str) -> RegistryPermissionError:
+    return RegistryPermissionError(
+        f"{path}: this {what} belongs to {_owner(st.st_uid)}, mode "
+        f"{stat.S_IMODE(st.st_mode):04o}, not to you ({_owner(os.geteuid())}); syft_pm only "
+        "uses a registry that no one else can write, since what is in it decides what a "
+        "restart runs. Use another SYFT_PM_HOME, or have the owner remove or chown it."
+    )
+
+
+def secure_dir(path: Path, *, follow_symlinks: bool, keep_open: bool = False) -> int:
+    """Check that ``path`` is a directory of ours and make it 0700 if it is looser.
+
+    Works on an open descriptor (fstat, fchmod), so the directory checked is the one
+    changed. Returns that descriptor if ``keep_open``, else closes it (and returns -1).
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise RegistryError(f"{path} is not a directory (a symbolic link or a file)") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != os.geteuid():
+            raise _refuse(path, st, "directory")
+        if st.st_mode & 0o077:
+            if st.st_mode & stat.S_ISVTX:
+                # A shared directory such as /tmp: tightening it would break the machine.
+                raise RegistryPermissionError(
+                    f"{path} is a shared directory (mode {stat.S_IMODE(st.st_mode):04o}, "
+                    "sticky bit); a registry needs a directory of its own"
+                )
+            os.fchmod(fd, 0o700)
+    except BaseException:
+        os.close(fd)
+        raise
+    if keep_open:
+        return fd
+    os.close(fd)
+    return -1
+
+
+def secure_file(directory: Path, name: str, dir_fd: int) -> None:
+    """Refuse a file in ``directory`` that someone else owns; make a loose one of ours
+    0600. Symbolic links are left alone: registry files are opened with O_NOFOLLOW."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return  # removed meanwhile (a temporary file renamed into place)
+    if st.st_uid != os.geteuid():
+        raise _refuse(directory / name, st, "file")
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o077:
+        return
+    try:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(name, flags, dir_fd=dir_fd)
+    except OSError:
+        return  # replaced by a symlink or removed since the stat: nothing to tighten
+    try:
+        fst = os.fstat(fd)
+        if fst.st_uid != os.geteuid():
+            raise _refuse(directory / name, fst, "file")
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)

@@ -4,6 +4,7 @@ hidden environment values and reads without side effects (issue 9)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import stat
@@ -15,6 +16,7 @@ import pytest
 
 from syft_pm.manager import ProcessManager, ProcessNotFoundError
 from syft_pm.names import InvalidNameError, is_valid_name, validate_name
+from syft_pm.registry import Registry, RegistryPermissionError
 
 
 @pytest.mark.parametrize("name", ["web\n", "web\r\n", "a\nb", "web\n\n", "\nweb"])
@@ -72,3 +74,77 @@ def test_tampered_function_payload_is_never_unpickled(pm: ProcessManager, tmp_pa
     assert not marker.exists()
     err = "\n".join(h.stderr.tail(20))
     assert "was changed after run_function wrote it" in err and "refusing to unpickle" in err
+
+
+# -- the registry belongs to the user alone -----------------------------------------------
+
+FOREIGN_UID = 12345
+
+
+def _mode(p: Path) -> int:
+    return stat.S_IMODE(p.lstat().st_mode)
+
+
+def test_loose_registry_directories_of_ours_are_made_private(home: Path) -> None:
+    for d in (home, home / "processes", home / "locks"):
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(0o777)
+    Registry(home).ensure()
+    assert [_mode(d) for d in (home, home / "processes", home / "locks")] == [0o700] * 3
+    assert _mode(home / "registry.json") == 0o600
+
+
+def test_a_shared_sticky_directory_is_never_tightened(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with pytest.raises(RegistryPermissionError, match="sticky bit"):
+        Registry(shared).ensure()
+    assert _mode(shared) == 0o1777
+
+
+def test_loose_process_directory_is_fixed_before_a_restart_reads_it(pm: ProcessManager) -> None:
+    h = pm.run("loose", ["sleep", "300"])
+    h.directory.chmod(0o777)
+    for f in ("config.json", "environ.json"):
+        (h.directory / f).chmod(0o666)
+    h.restart()
+    assert h.is_running()
+    assert _mode(h.directory) == 0o700
+    files = [p for p in h.directory.iterdir() if p.is_file()]
+    assert files and all(_mode(p) == 0o600 for p in files), {p.name: oct(_mode(p)) for p in files}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a directory to another uid")
+@pytest.mark.parametrize("planted", ["directory", "config.json", "environ.json"])
+def test_foreign_process_entry_is_refused_before_anything_runs(
+    pm: ProcessManager, tmp_path: Path, planted: str
+) -> None:
+    h = pm.run("victim", ["true"])
+    assert h.wait(10) == 0
+    marker = tmp_path / "planted-command-ran"
+    cfg = json.loads((h.directory / "config.json").read_text())
+    cfg["cmd"] = ["mkdir", str(marker)]
+    (h.directory / "config.json").write_text(json.dumps(cfg))
+    target = h.directory if planted == "directory" else h.directory / planted
+    os.chown(target, FOREIGN_UID, FOREIGN_UID)
+    with pytest.raises(RegistryPermissionError) as err:
+        h.restart()
+    msg = str(err.value)
+    assert str(target) in msg and f"uid {FOREIGN_UID}" in msg and "mode 0" in msg
+    assert not marker.exists()
+    with pytest.raises(RegistryPermissionError):
+        pm.run("victim", ["true"], if_exists="replace")
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a directory to another uid")
+def test_foreign_registry_home_is_refused_with_owner_and_mode(home: Path) -> None:
+    home.mkdir()
+    home.chmod(0o777)
+    os.chown(home, FOREIGN_UID, FOREIGN_UID)
+    with pytest.raises(RegistryPermissionError) as err:
+        ProcessManager(home).run("web", ["true"])
+    msg = str(err.value)
+    assert str(home) in msg and f"uid {FOREIGN_UID}" in msg and "mode 0777" in msg
+    assert _mode(home) == 0o777 and not (home / "processes").exists()
