@@ -216,8 +216,14 @@ class ProcessHandle:
 
     # -- everything ------------------------------------------------------------------------
 
-    def info(self, metrics: bool = True) -> dict[str, Any]:
-        """Everything about the process as a JSON-ready dict (one registry read)."""
+    def info(self, metrics: bool = True, *, reveal: bool = False) -> dict[str, Any]:
+        """Everything about the process as a JSON-ready dict (one registry read).
+
+        This dict also travels to the sidebar, REST and ``syft-pm info``, and environment
+        values are often secrets (tokens, passwords): ``config["env"]`` is therefore the
+        sorted list of variable *names*. ``reveal=True`` (Python only, for the user's own
+        eyes) gives the ``{name: value}`` dict instead.
+        """
         from . import metrics as _metrics
 
         rec = self.refresh()._rec
@@ -254,7 +260,7 @@ class ProcessHandle:
             "restarts": st.get("restarts") or 0,
             "uptime": _uptime(rec),
             "labels": rec.config.get("labels") or {},
-            "config": {k: v for k, v in rec.config.items() if k != "provenance"},
+            "config": _shown_config(rec.config, reveal),
             "state": st,
             "health": rec.health,
             "metrics": m,
@@ -297,6 +303,15 @@ class ProcessHandle:
 
     def __hash__(self) -> int:
         return hash((self.name, os.fspath(self._manager.home)))
+
+
+def _shown_config(config: dict[str, Any], reveal: bool) -> dict[str, Any]:
+    """config.json as info() shows it: no provenance (shown apart), env values hidden."""
+    shown = {k: v for k, v in config.items() if k != "provenance"}
+    env = shown.get("env")
+    if not reveal and isinstance(env, dict):
+        shown["env"] = sorted(str(k) for k in env)
+    return shown
 
 
 def _uptime(rec: ProcessRecord) -> float | None:

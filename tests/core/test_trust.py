@@ -148,3 +148,20 @@ def test_foreign_registry_home_is_refused_with_owner_and_mode(home: Path) -> Non
     msg = str(err.value)
     assert str(home) in msg and f"uid {FOREIGN_UID}" in msg and "mode 0777" in msg
     assert _mode(home) == 0o777 and not (home / "processes").exists()
+
+
+# -- info() shows environment names, not values --------------------------------------------
+
+
+def test_info_shows_environment_names_not_values(pm: ProcessManager) -> None:
+    secret = "s3cr3t-token-value"
+    h = pm.run("envy", ["sleep", "300"], env={"API_TOKEN": secret, "A_FLAG": "1"})
+    info = h.info(metrics=False)
+    assert info["config"]["env"] == ["API_TOKEN", "A_FLAG"]
+    assert secret not in json.dumps(info, default=str)
+    revealed = h.info(metrics=False, reveal=True)
+    assert revealed["config"]["env"] == {"API_TOKEN": secret, "A_FLAG": "1"}
+    # What the server and the comm answer for "info" is the same hidden view.
+    assert pm.get("envy").info(metrics=False)["config"]["env"] == ["API_TOKEN", "A_FLAG"]
+    # The stored configuration itself is unchanged: a restart still gets the values.
+    assert h.config["env"]["API_TOKEN"] == secret
