@@ -4,8 +4,8 @@
  */
 import { Panel, Widget } from '@lumino/widgets';
 
-import { ILogSource } from './logSource';
-import { LogView } from './logView';
+import { ILogSource } from './logs/logSource';
+import { LogView } from './logs/logView';
 import { LOG_STREAMS, LogStreamName } from './live/protocol';
 
 export class DetailLogs extends Panel {

@@ -14,7 +14,7 @@
 import { IDisposable } from '@lumino/disposable';
 
 import { formatUptime, statusClass } from './format';
-import { LogPane } from './logPane';
+import { LogPane } from './logs/logPane';
 import { ActionRunner, ProcessButtons } from './processButtons';
 import { ProcessFacts } from './processFacts';
 import { IProcessState, LOG_STREAMS, LogStreamName } from './live/protocol';

@@ -9,7 +9,7 @@ import { ISignal } from '@lumino/signaling';
 import { IChannel } from './live/channel';
 import { detailId, IDetailController, ProcessDetail } from './detailView';
 import { processIcon } from './icons';
-import { KernelLogSource, RestLogSource } from './logSource';
+import { KernelLogSource, RestLogSource } from './logs/logSource';
 import { IActiveNotebook, IRowsChange, ProcessFleet } from './processFleet';
 import { ProcessList } from './processList';
 import { Action, LogStreamName } from './live/protocol';

@@ -5,12 +5,12 @@
  * Scrolling up pages older lines in before the first one, or, once the top
  * was trimmed, reads the tail again, long enough to hold what is shown.
  *
- * The lines go to a `LineRing`; the line above them (`olderNode`) says
+ * The lines go to a `RenderedLines`; the line above them (`olderNode`) says
  * whether there are older lines, or that this is the beginning.
  */
 import { ILogSource } from './logSource';
-import { LineRing } from './logRing';
-import { LogStreamName } from './live/protocol';
+import { RenderedLines } from './renderedLines';
+import { LogStreamName } from '../live/protocol';
 
 /** Lines fetched per request while following. */
 const FOLLOW_PAGE = 2000;
@@ -28,8 +28,8 @@ export class LogFeed {
     this._options = options;
     this._source = options.source;
     this._stream = options.stream;
-    this._ring = options.ring;
-    this.olderNode = options.ring.node.ownerDocument.createElement('div');
+    this._rendered = options.rendered;
+    this.olderNode = options.rendered.node.ownerDocument.createElement('div');
     this.olderNode.className = 'syft-pm-lv-older';
     this._source.newLines.connect(this._onNewLines, this);
   }
@@ -46,13 +46,16 @@ export class LogFeed {
     this._options.setInfo('Loading\u2026');
     this._fetching = true;
     try {
-      const page = await this._source.tail(this._stream, this._ring.capacity);
+      const page = await this._source.tail(
+        this._stream,
+        this._rendered.capacity
+      );
       if (this._disposed) {
         return;
       }
       this._before = page.before;
       this._cursor = page.cursor;
-      this._ring.enqueue(page.lines);
+      this._rendered.enqueue(page.lines);
       this.updateOlder();
       this._options.setInfo('');
     } catch (error) {
@@ -76,7 +79,7 @@ export class LogFeed {
     if (this._loadingOlder || !this._source.canPage) {
       return;
     }
-    if (this._ring.trimmed) {
+    if (this._rendered.trimmed) {
       return this._reanchor();
     }
     if (this._before === null) {
@@ -97,7 +100,7 @@ export class LogFeed {
       if (page.lines.length) {
         const el = this._options.scrollNode;
         const height = el.scrollHeight;
-        this._ring.prepend(page.lines);
+        this._rendered.prepend(page.lines);
         // Keep the lines the user was reading where they were.
         el.scrollTop += el.scrollHeight - height;
       }
@@ -115,7 +118,7 @@ export class LogFeed {
     let text: string;
     if (!this._source.canPage) {
       text = 'Lines the kernel sent since this view opened';
-    } else if (this._ring.trimmed || this._before !== null) {
+    } else if (this._rendered.trimmed || this._before !== null) {
       text = 'Scroll up for older lines';
     } else {
       text = this._cursor === null ? '' : 'Beginning of the log';
@@ -176,9 +179,9 @@ export class LogFeed {
       }
       this._cursor = r.cursor ?? this._cursor;
       if (r.skipped > 0) {
-        this._ring.enqueueGap(r.skipped);
+        this._rendered.enqueueGap(r.skipped);
       }
-      this._ring.enqueue(r.lines);
+      this._rendered.enqueue(r.lines);
       if (r.skipped > 0 || r.lines.length >= FOLLOW_PAGE) {
         this._again = true;
       }
@@ -204,18 +207,18 @@ export class LogFeed {
     this._loadingOlder = true;
     this._fetching = true;
     this.olderNode.textContent = 'Loading older lines\u2026';
-    const shown = this._ring.lines.length;
+    const shown = this._rendered.lines.length;
     try {
       const page = await this._source.tail(this._stream, shown + OLDER_PAGE);
       if (this._disposed) {
         return;
       }
       // Pending lines are older than the new cursor: the tail holds them.
-      this._ring.replace(page.lines);
+      this._rendered.replace(page.lines);
       this._before = page.before;
       this._cursor = page.cursor ?? this._cursor;
       const first = page.lines.length - shown;
-      const anchor = this._ring.node.children[Math.max(0, first)] as
+      const anchor = this._rendered.node.children[Math.max(0, first)] as
         HTMLElement | undefined;
       if (anchor) {
         this._options.scrollNode.scrollTop = anchor.offsetTop;
@@ -236,7 +239,7 @@ export class LogFeed {
   private _options: LogFeed.IOptions;
   private _source: ILogSource;
   private _stream: LogStreamName;
-  private _ring: LineRing;
+  private _rendered: RenderedLines;
   private _disposed = false;
   private _started = false;
   private _fetching = false;
@@ -253,7 +256,7 @@ export namespace LogFeed {
     source: ILogSource;
     stream: LogStreamName;
     /** Where the lines go. */
-    ring: LineRing;
+    rendered: RenderedLines;
     /** The scrolling element (keeps the lines read in place). */
     scrollNode: HTMLElement;
     /** Whether the view is visible (no poll otherwise). */

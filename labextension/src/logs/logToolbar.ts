@@ -3,8 +3,8 @@
  * key, at once on Enter; Escape leaves the search), Follow and Times, Copy
  * and Download, and a status line.
  */
-import { LogStreamName } from './live/protocol';
-import { iconButton } from './ui/icons';
+import { LogStreamName } from '../live/protocol';
+import { iconButton } from '../ui/icons';
 
 interface ICheckbox {
   label: HTMLLabelElement;

@@ -10,7 +10,7 @@
  *
  * This module is the widget: layout, following and scrolling, search
  * results, copy and download. Its parts: the lines in the DOM
- * (`logRing.ts`), reading the source (`logFeed.ts`), the toolbar
+ * (`renderedLines.ts`), reading the source (`logFeed.ts`), the toolbar
  * (`logToolbar.ts`) and one line as text and DOM (`logText.ts`).
  */
 import { Message } from '@lumino/messaging';
@@ -18,10 +18,10 @@ import { Widget } from '@lumino/widgets';
 
 import { LogFeed } from './logFeed';
 import { ILogSource } from './logSource';
-import { LineRing } from './logRing';
+import { RenderedLines } from './renderedLines';
 import { lineNode, linesToText } from './logText';
 import { LogToolbar } from './logToolbar';
-import { LogLine, LogStreamName } from './live/protocol';
+import { LogLine, LogStreamName } from '../live/protocol';
 
 export {
   formatLineTime,
@@ -74,7 +74,7 @@ export class LogView extends Widget {
       this._resize.observe(scroll);
     }
 
-    this._ring = new LineRing(doc, {
+    this._rendered = new RenderedLines(doc, {
       capacity: Math.max(10, options.capacity),
       following: () => this._follow,
       trimmed: () => this._feed.updateOlder(),
@@ -84,7 +84,7 @@ export class LogView extends Widget {
     this._feed = new LogFeed({
       source: options.source,
       stream: options.stream,
-      ring: this._ring,
+      rendered: this._rendered,
       scrollNode: scroll,
       isVisible: () => this.isVisible,
       setInfo: (text, error) => this._toolbar.setInfo(text, error),
@@ -93,7 +93,7 @@ export class LogView extends Widget {
     this._resultsNode = doc.createElement('div');
     this._resultsNode.className = 'syft-pm-lv-results';
     this._resultsNode.hidden = true;
-    scroll.append(this._feed.olderNode, this._ring.node, this._resultsNode);
+    scroll.append(this._feed.olderNode, this._rendered.node, this._resultsNode);
 
     this._jumpButton = doc.createElement('button');
     this._jumpButton.type = 'button';
@@ -116,12 +116,12 @@ export class LogView extends Widget {
 
   /** The lines in the DOM of the live view (tests, benchmarks). */
   get lineCount(): number {
-    return this._ring.lines.length;
+    return this._rendered.lines.length;
   }
 
   /** Lines loaded so far (live view), oldest first. */
   get lines(): readonly LogLine[] {
-    return this._ring.lines;
+    return this._rendered.lines;
   }
 
   /** The search shown, or '' in the live view. */
@@ -131,13 +131,13 @@ export class LogView extends Widget {
 
   /** How many lines the live view keeps while following. */
   get capacity(): number {
-    return this._ring.capacity;
+    return this._rendered.capacity;
   }
 
   set capacity(value: number) {
-    this._ring.capacity = Math.max(10, Math.floor(value));
+    this._rendered.capacity = Math.max(10, Math.floor(value));
     if (this._follow) {
-      this._ring.trim();
+      this._rendered.trim();
     }
   }
 
@@ -152,7 +152,7 @@ export class LogView extends Widget {
     this._jumpButton.hidden = follow || this._query !== '';
     this.node.classList.toggle('syft-pm-mod-following', follow);
     if (follow) {
-      this._ring.trim();
+      this._rendered.trim();
       this._scrollToBottom();
     }
   }
@@ -165,7 +165,7 @@ export class LogView extends Widget {
     if (!text) {
       this._resultsNode.hidden = true;
       this._resultsNode.textContent = '';
-      this._ring.node.hidden = false;
+      this._rendered.node.hidden = false;
       this._feed.olderNode.hidden = false;
       this.node.dataset.mode = 'live';
       this._jumpButton.hidden = this._follow;
@@ -192,7 +192,7 @@ export class LogView extends Widget {
 
   /** Copy the lines shown (search results or the live view). */
   async copyLines(): Promise<void> {
-    const lines = this._query ? this._results : this._ring.lines;
+    const lines = this._query ? this._results : this._rendered.lines;
     try {
       await this._copy(linesToText(lines, this._toolbar.showTimes));
       this._setInfo(
@@ -209,7 +209,7 @@ export class LogView extends Widget {
     try {
       lines = this._source.canPage
         ? (await this._source.tail(this.stream, DOWNLOAD_LINES)).lines
-        : this._ring.lines;
+        : this._rendered.lines;
     } catch (error) {
       this._setInfo(`Download failed: ${message(error)}`, true);
       return;
@@ -249,7 +249,7 @@ export class LogView extends Widget {
     this._toolbar.dispose();
     this._resize?.disconnect();
     this._resize = null;
-    this._ring.dispose();
+    this._rendered.dispose();
     super.dispose();
   }
 
@@ -299,7 +299,7 @@ export class LogView extends Widget {
     }
     node.appendChild(fragment);
     node.hidden = false;
-    this._ring.node.hidden = true;
+    this._rendered.node.hidden = true;
     this._feed.olderNode.hidden = true;
     this._jumpButton.hidden = true;
     const more =
@@ -324,7 +324,7 @@ export class LogView extends Widget {
   }
 
   private _updateCount(): void {
-    this.node.dataset.lines = String(this._ring.lines.length);
+    this.node.dataset.lines = String(this._rendered.lines.length);
   }
 
   private _setInfo(text: string, error = false): void {
@@ -334,7 +334,7 @@ export class LogView extends Widget {
   private _source: ILogSource;
   private _copy: (text: string) => Promise<void> | void;
   private _toolbar: LogToolbar;
-  private _ring: LineRing;
+  private _rendered: RenderedLines;
   private _feed: LogFeed;
   private _follow = true;
   private _results: LogLine[] = [];

@@ -3,7 +3,7 @@
  * with the matches of a search highlighted, as a DOM node and as copied or
  * downloaded text.
  */
-import { LogLine } from './live/protocol';
+import { LogLine } from '../live/protocol';
 
 // Colour and cursor escapes are noise in a plain-text view.
 // eslint-disable-next-line no-control-regex

@@ -5,12 +5,12 @@
  * oldest nodes go), otherwise up to four times as many.
  */
 import { gapNode, lineNode } from './logText';
-import { LogLine } from './live/protocol';
+import { LogLine } from '../live/protocol';
 
 type FrameFn = (cb: () => void) => number;
 
-export class LineRing {
-  constructor(doc: Document, options: LineRing.IOptions) {
+export class RenderedLines {
+  constructor(doc: Document, options: RenderedLines.IOptions) {
     this._options = options;
     this.capacity = options.capacity;
     this._frame =
@@ -154,7 +154,7 @@ export class LineRing {
     this._options.flushed();
   };
 
-  private _options: LineRing.IOptions;
+  private _options: RenderedLines.IOptions;
   private _frame: FrameFn;
   private _disposed = false;
   private _pending: LogLine[] = [];
@@ -164,7 +164,7 @@ export class LineRing {
   private _trimmed = false;
 }
 
-export namespace LineRing {
+export namespace RenderedLines {
   export interface IOptions {
     /** Lines kept while following. */
     capacity: number;

@@ -4,8 +4,8 @@
  * is bounded like the ring, and it follows new lines only while the user's
  * last scroll left it at the bottom.
  */
-import { LogLine, LogStreamName } from './live/protocol';
-import { LogRing } from './live/store';
+import { LogLine, LogStreamName } from '../live/protocol';
+import { LogRing } from '../live/store';
 
 /**
  * Pixels from the bottom of a log pane that still count as "at the bottom".

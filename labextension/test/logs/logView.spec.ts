@@ -9,22 +9,22 @@ import {
   ILogSource,
   KernelLogSource,
   RestLogSource
-} from '../src/logSource';
+} from '../../src/logs/logSource';
 import {
   formatLineTime,
   linesToText,
   LogView,
   splitMatches,
   stripAnsi
-} from '../src/logView';
-import { LogLine, LogStreamName } from '../src/live/protocol';
+} from '../../src/logs/logView';
+import { LogLine, LogStreamName } from '../../src/live/protocol';
 import {
   delta,
   FakeChannel,
   manualFrames,
   snapshot,
   state
-} from './sidebarFixtures';
+} from '../sidebarFixtures';
 
 /**
  * A log of numbered lines; cursors are line indexes.

@@ -19,15 +19,15 @@ import {
   KernelChannel,
   LiveConnection,
   ServerChannel
-} from './live/channel';
+} from '../live/channel';
 import {
   LogLine,
   LogStreamName,
   LOG_STREAMS,
   ServerMessage
-} from './live/protocol';
-import { ApiCall } from './processFleet';
-import { ProcessStore } from './live/store';
+} from '../live/protocol';
+import { ApiCall } from '../processFleet';
+import { ProcessStore } from '../live/store';
 
 export interface ILogPage {
   /** Oldest first. */
