@@ -23,8 +23,10 @@ from .manager import (
     ProcessStartError,
 )
 from .names import InvalidNameError
-from .registry import ACTIVE_STATUSES, RegistryError
+from .registry import RegistryError
 from .spec import SpecError
+from .status import ACTIVE_STATUSES, format_duration
+from .termtext import render_cr
 
 EXPECTED_ERRORS = (
     InvalidNameError,
@@ -49,19 +51,6 @@ class _Parser(argparse.ArgumentParser):
     def _sub_hint(self) -> str:
         words = self.prog.split()[1:]
         return " ".join(words) + " " if words else ""
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
 
 
 def fmt_bytes(n: int | None) -> str:
@@ -92,7 +81,7 @@ def _row(info: dict[str, Any]) -> list[str]:
         info["name"],
         info["status"],
         str(info["pid"]) if info.get("running") else "-",
-        fmt_duration(info.get("uptime")),
+        format_duration(info.get("uptime")),
         f"{m['cpu_percent']:.1f}%" if m else "-",
         fmt_bytes(m.get("rss_bytes")) if m else "-",
         ",".join(str(p) for p in m.get("ports", [])) if m else "-",
@@ -174,7 +163,8 @@ def cmd_logs(pm: ProcessManager, args: argparse.Namespace) -> int:
     stream = h.stderr if args.stderr else h.stdout
     if args.follow:
         for t, text in stream.follow(lines=args.n, timestamps=True):
-            _print_line(t, text, args.timestamps)
+            # follow() yields the stored text; show a redrawn line as a terminal would.
+            _print_line(t, render_cr(text), args.timestamps)
             sys.stdout.flush()
         return 0
     for t, text in stream.tail(args.n, timestamps=True):
@@ -198,7 +188,7 @@ def cmd_info(pm: ProcessManager, args: argparse.Namespace) -> int:
         ("pid", info["pid"] if info.get("running") else f"{info['pid'] or '-'} (not running)"),
         ("command", cmd if isinstance(cmd, str) else " ".join(map(str, cmd or []))),
         ("cwd", cfg.get("cwd")),
-        ("uptime", fmt_duration(info.get("uptime"))),
+        ("uptime", format_duration(info.get("uptime"))),
         ("exit code", st.get("exit_code") if st.get("signal") is None else st.get("signal")),
         ("restarts", f"{info['restarts']} (policy {cfg.get('restart', 'no')})"),
         ("ttl", f"{cfg['ttl']:g}s" if cfg.get("ttl") else "-"),

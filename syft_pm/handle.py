@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from . import procutil
 from .logs import LogStream
 from .logwriter import DEFAULT_BACKUPS
-from .registry import ACTIVE_STATUSES, FINAL_STATUSES, ProcessRecord, Registry
+from .registry import ProcessRecord, Registry
+from .status import ACTIVE_STATUSES, FINAL_STATUSES, uptime
 
 if TYPE_CHECKING:
     from .manager import ProcessManager
@@ -273,10 +274,10 @@ class ProcessHandle:
         }
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """A live view in JupyterLab, a static snapshot elsewhere (see display.py)."""
-        from .display import mimebundle
+        """A live view in JupyterLab, a static snapshot elsewhere (see kernel/display.py)."""
+        from .kernel.display import mimebundle
 
-        return mimebundle(self)
+        return mimebundle(self.refresh().record, self.registry)
 
     def __repr__(self) -> str:
         rec = self.refresh()._rec
@@ -315,9 +316,4 @@ def _shown_config(config: dict[str, Any], reveal: bool) -> dict[str, Any]:
 
 
 def _uptime(rec: ProcessRecord) -> float | None:
-    started = rec.state.get("started_at")
-    if rec.status not in ("running", "unhealthy", "stopping") or not isinstance(
-        started, (int, float)
-    ):
-        return None
-    return max(0.0, time.time() - float(started))
+    return uptime(rec.status, rec.state)

@@ -2,9 +2,11 @@
 
 Every operation that changes an entry holds the registry's per-name lock, so eight
 ``run("web", ...)`` calls from threads, kernels or shells start one process. Reads take
-no lock; they only take it to *repair* an entry whose supervisor is verifiably dead
-(pid gone, or alive with another create time): its leftovers, found by the run id in
-their environment, are terminated and the record says ``failed``.
+no lock and have no side effects: an entry whose supervisor is verifiably dead (pid
+gone, or alive with another create time) *reads* as ``failed``, but it is only recorded
+so, and its leftovers (found by the run id in their environment) only terminated, by a
+write: run, stop, restart, remove or :meth:`ProcessManager.repair`. A GET from a
+browser must never kill anything.
 
 Validation happens before anything is created: a bad name, command, cwd, executable,
 restart policy, TTL, health spec, labels or logs config raises :class:`SpecError` (or
@@ -18,7 +20,6 @@ import contextlib
 import hashlib
 import json
 import os
-import select
 import shutil
 import sys
 import time
@@ -31,15 +32,14 @@ from . import procutil, provenance
 from .handle import ProcessHandle
 from .names import validate_name
 from .registry import (
-    ACTIVE_STATUSES,
     SCHEMA_VERSION,
-    LockTimeout,
     ProcessRecord,
     Registry,
     RegistryFileError,
     atomic_write_json,
     default_home,
     fsync_file,
+    note_home_in_use,
     read_json,
 )
 from .spec import (
@@ -52,13 +52,12 @@ from .spec import (
     fingerprint,
 )
 from .state import initial_state
+from .status import ACTIVE_STATUSES
 
 if TYPE_CHECKING:
     import psutil
 
 READY_TIMEOUT = 30.0
-#: Reads repair dead entries only if the lock is free soon; a start in progress wins.
-REPAIR_LOCK_TIMEOUT = 0.5
 
 
 class ProcessNotFoundError(KeyError):
@@ -88,6 +87,7 @@ class ProcessManager:
 
     def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
         self.registry = Registry(home)
+        note_home_in_use(self.registry.home)
 
     @property
     def home(self) -> Path:
@@ -333,15 +333,20 @@ class ProcessManager:
     # -- reconciliation ---------------------------------------------------------------
 
     def refreshed(self, name: str) -> ProcessRecord:
-        """Read an entry; repair it first if its supervisor is verifiably dead."""
-        rec = self.registry.record(name)
-        if not _needs_repair(rec):
-            return rec
-        try:
-            with self.registry.lock(name, timeout=REPAIR_LOCK_TIMEOUT):
-                return self._repair_locked(name)
-        except LockTimeout:
-            return rec  # someone is starting/stopping it right now; report what we saw
+        """Read an entry as it truly is, changing nothing (see :func:`observed`)."""
+        return observed(self.registry.record(name), self.registry)
+
+    def repair(self, name: str) -> ProcessRecord:
+        """Record the end of a run whose supervisor died, and stop what it left running.
+
+        Reads only *report* such an entry as failed; this is the explicit write (run,
+        stop, restart and remove do the same first). A no-op for a healthy entry.
+        """
+        validate_name(name)
+        if not self.registry.exists(name):
+            raise ProcessNotFoundError(f"no process named {name!r} in {self.home}")
+        with self.registry.lock(name):
+            return self._repair_locked(name)
 
     def _repair_locked(self, name: str) -> ProcessRecord:
         rec = self.registry.record(name)
@@ -351,10 +356,7 @@ class ProcessManager:
         run_id = str(st.get("run_id") or "")
         child = procutil.verified(st.get("pid"), st.get("create_time"))
         procutil.kill_tree(lambda: _leftovers(run_id, child))
-        if st.get("supervisor_pid"):
-            reason = "supervisor died unexpectedly (killed?)"
-        else:
-            reason = "supervisor failed to start" + _log_hint(rec.directory / "supervisor.log")
+        reason = _dead_supervisor_reason(rec)
         now = time.time()
         atomic_write_json(
             rec.directory / "state.json",
@@ -528,6 +530,35 @@ _CHILD_ONLY_ENV = frozenset(
 )
 
 
+def observed(rec: ProcessRecord, registry: Registry) -> ProcessRecord:
+    """``rec`` as a reader should report it, computed without writing or signalling.
+
+    An active entry whose supervisor is verifiably dead reads as ``failed`` with the
+    reason the next repair will record; anything else is returned unchanged. This is
+    what every read path (get, list, refresh, info, the watcher) shows, so a browser's
+    GET can never kill leftovers or rewrite state.
+    """
+    if not _needs_repair(rec):
+        return rec
+    if registry.is_locked(rec.name):
+        return rec  # a start (no supervisor pid yet) or stop is under way: report as is
+    state = {**rec.state, "status": "failed", "reason": _dead_supervisor_reason(rec)}
+    return ProcessRecord(
+        name=rec.name,
+        directory=rec.directory,
+        config=rec.config,
+        state=state,
+        health=rec.health,
+        error=rec.error,
+    )
+
+
+def _dead_supervisor_reason(rec: ProcessRecord) -> str:
+    if rec.state.get("supervisor_pid"):
+        return "supervisor died unexpectedly (killed?)"
+    return "supervisor failed to start" + _log_hint(rec.directory / "supervisor.log")
+
+
 def _needs_repair(rec: ProcessRecord) -> bool:
     if rec.error or rec.status not in ACTIVE_STATUSES:
         return False
@@ -572,8 +603,7 @@ def _read_ready(fd: int, timeout: float) -> dict[str, Any] | None:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
+        if not procutil.wait_readable([fd], left):
             return None
         chunk = os.read(fd, 4096)
         if not chunk:

@@ -229,8 +229,6 @@ def wait_gone(
     Without ``idle`` it waits on pidfds (no polling); ``idle(seconds)`` lets the
     supervisor keep pumping logs while it waits.
     """
-    import select
-
     deadline = time.monotonic() + timeout
     alive = [p for p in procs if not _gone(p)]
     pidfds: dict[int, int] = {}
@@ -248,7 +246,7 @@ def wait_gone(
             if idle is not None:
                 idle(min(left, 0.05))
             elif pidfds and len(pidfds) == len(alive):
-                select.select(list(pidfds), [], [], left)
+                wait_readable(list(pidfds), left)
             else:
                 time.sleep(min(left, 0.02))  # pidfd unavailable: poll
             alive = [p for p in alive if not _gone(p)]
@@ -301,3 +299,18 @@ def signal_name(sig: int) -> str:
         return signal.Signals(sig).name
     except ValueError:
         return f"SIG{sig}"
+
+
+def wait_readable(fds: list[int], timeout: float | None) -> list[int]:
+    """The descriptors of ``fds`` that became readable within ``timeout`` seconds.
+
+    poll(2), never select(2): the Jupyter server raises its open-files limit to 4096 and
+    select() fails on any descriptor numbered 1024 or more, which a busy server reaches.
+    """
+    import select
+
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    ms = None if timeout is None else max(0, int(timeout * 1000 + 0.999))
+    return [fd for fd, _ in poller.poll(ms)]

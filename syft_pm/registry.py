@@ -37,14 +37,7 @@ from typing import Any
 
 from .names import InvalidNameError, validate_name
 from .state import SCHEMA_VERSION as SCHEMA_VERSION  # re-exported: every reader checks it
-
-#: Every status a process can have; "error" is only ever reported for a registry entry
-#: whose files cannot be read, never written.
-STATUSES = ("starting", "running", "unhealthy", "stopping", "stopped", "exited", "failed")
-ACTIVE_STATUSES = frozenset({"starting", "running", "unhealthy", "stopping"})
-FINAL_STATUSES = frozenset({"stopped", "exited", "failed"})
-ERROR_STATUS = "error"
-
+from .status import ERROR_STATUS, STATUSES
 
 class RegistryError(Exception):
     """Base class of registry problems."""
@@ -77,24 +70,40 @@ def default_home() -> Path:
 def atomic_write_json(path: Path, data: dict[str, Any], *, fsync: bool = True) -> None:
     """Replace ``path`` with ``data`` so that no reader ever sees a partial file.
 
-    ``fsync=False`` is for a caller on a latency-critical path that calls
-    :func:`fsync_file` itself a moment later (run() does, while the supervisor boots):
-    readers see the file at once either way; only crash durability is deferred.
+    The temporary file gets a fresh random name, created with O_EXCL | O_NOFOLLOW and
+    mode 0600: a file or symlink planted at a guessable name is never written through.
+    Short writes are continued; the data is flushed before the rename, so even a crash
+    leaves the old file or the complete new one. ``fsync=False`` is for a caller on a
+    latency-critical path that calls :func:`fsync_file` itself a moment later (run()
+    does, while the supervisor boots): readers see the file at once either way; only
+    crash durability is deferred.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
     payload = json.dumps(data, indent=1, sort_keys=True).encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, 0o600)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
+        try:
+            write_all(fd, payload)
             if fsync:
-                os.fsync(f.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         tmp.replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until everything is written (a write may be short, e.g. near ENOSPC)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:  # pragma: no cover - POSIX reports an error instead
+            raise OSError(errno.EIO, "write made no progress")
+        view = view[n:]
 
 
 def fsync_file(path: Path) -> None:
@@ -297,6 +306,26 @@ class Registry:
             self.secure_entry(name)
             yield
 
+    def is_locked(self, name: str) -> bool:
+        """Whether someone holds ``name``'s lock right now (a start, stop or restart is
+        under way). A probe for readers: it creates nothing and waits for nothing."""
+        try:
+            fd = os.open(
+                self.locks_dir / f"{validate_name(name)}.lock",
+                os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+            )
+        except OSError:
+            return False  # never locked (no lock file), or not ours to probe
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return True
+            raise
+        finally:
+            os.close(fd)  # also releases the probe's shared lock
+        return False
+
     @staticmethod
     @contextlib.contextmanager
     def _raw_lock(path: Path, timeout: float) -> Iterator[None]:
@@ -402,3 +431,17 @@ def secure_file(directory: Path, name: str, dir_fd: int) -> None:
         os.fchmod(fd, 0o600)
     finally:
         os.close(fd)
+
+
+# Registries this process opened through the public API (``ProcessManager``). The kernel's
+# comm target serves only these and the default one: a saved notebook output naming some
+# other directory must not make the kernel create or watch it.
+_homes_in_use: set[str] = set()
+
+
+def note_home_in_use(home: Path) -> None:
+    _homes_in_use.add(str(home.resolve()))
+
+
+def homes_in_use() -> frozenset[str]:
+    return frozenset(_homes_in_use)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from syft_pm import protocol
+from syft_pm.live import protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 TS = (ROOT / "labextension" / "src" / "live" / "protocol.ts").read_text()

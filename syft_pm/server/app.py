@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, Unicode
+from traitlets import Bool, Float, Int, Unicode
 
 from .._version import __version__
+from ..live.hub import LiveHub
 from ..registry import default_home
-from .handlers import route_table
-from .hub import Hub
+from .clients import ClientSet
+from .routes import route_table
 
 
 class SyftPmExtension(ExtensionApp):
@@ -46,25 +47,45 @@ class SyftPmExtension(ExtensionApp):
         "fresh snapshot instead (bounds the server's memory per client).",
     ).tag(config=True)
 
+    read_only = Bool(
+        False,
+        help="Serve the process list, state and logs, but refuse every action (stop, "
+        "restart, start, remove) whatever the user's permissions.",
+    ).tag(config=True)
+    action_workers = Int(
+        4, help="Threads that carry out actions (a stop can wait for its timeout)."
+    ).tag(config=True)
+    read_workers = Int(
+        4, help="Threads that build snapshots and read logs for the routes and websockets."
+    ).tag(config=True)
+
     def registry_home(self) -> str:
         return self.home or str(default_home())
 
     def initialize_settings(self) -> None:
-        hub = Hub(
+        live = LiveHub(
             Path(self.registry_home()),
             snapshot_lines=self.snapshot_lines,
             heartbeat=self.heartbeat,
             tick=self.tick,
             idle_tick=self.idle_tick,
-            max_queued=self.max_queued_messages,
+            action_workers=self.action_workers,
+            read_workers=self.read_workers,
         )
-        self.settings.update({"syft_pm_hub": hub, "syft_pm_home": self.registry_home()})
+        clients = ClientSet(live, max_queued=self.max_queued_messages)
+        self.settings.update(
+            {
+                "syft_pm_clients": clients,
+                "syft_pm_home": self.registry_home(),
+                "syft_pm_read_only": self.read_only,
+            }
+        )
         self.log.info("syft_pm %s: registry at %s", __version__, self.registry_home())
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_table())
 
     async def stop_extension(self) -> None:
-        hub: Any = self.settings.get("syft_pm_hub")
-        if hub is not None:
-            await hub.close()
+        clients: Any = self.settings.get("syft_pm_clients")
+        if clients is not None:
+            await clients.close()

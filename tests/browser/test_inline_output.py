@@ -308,7 +308,7 @@ def test_saved_output_is_live_in_a_fresh_kernel(jlab, lab, processes, notebook_s
     import sys
     import uuid
 
-    from syft_pm import display
+    from syft_pm.kernel import display
 
     name = "inline-saved"
     nb = "inline_saved.ipynb"
@@ -330,7 +330,10 @@ def test_saved_output_is_live_in_a_fresh_kernel(jlab, lab, processes, notebook_s
                 "output_type": "execute_result",
                 "execution_count": 1,
                 "metadata": {},
-                "data": {display.MIME_TYPE: display.reference(handle), "text/plain": name},
+                "data": {
+                    display.MIME_TYPE: display.reference(handle.record, handle.registry),
+                    "text/plain": name,
+                },
             }
         ],
     }

@@ -18,7 +18,7 @@ import pytest
 from pmtest import processes_with_env, wait_for
 
 from syft_pm.manager import ProcessManager
-from syft_pm.registry import ACTIVE_STATUSES
+from syft_pm.status import ACTIVE_STATUSES
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pmtest import PY
 
-from syft_pm.display import MIME_TYPE
+from syft_pm.kernel.display import MIME_TYPE
 from syft_pm.manager import ProcessManager
 
 pytest.importorskip("jupyter_client")

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from pmtest import PY, wait_for
 
-from syft_pm import protocol
+from syft_pm.live import protocol
+from syft_pm.live.watcher import Watcher, WatcherThread
 from syft_pm.logwriter import LogWriter
 from syft_pm.manager import ProcessManager
 from syft_pm.registry import atomic_write_json
-from syft_pm.watcher import Watcher, WatcherThread
 
 FOREVER = 1e9
 

@@ -5,17 +5,28 @@ The Python side is the source of truth. A subscriber gets one ``snapshot``, then
 breaks the chain (a gap in ``seq``, a reconnect, a reopened comm) is repaired by a fresh
 snapshot, never by replaying history, so neither side keeps a backlog.
 
-``docs/protocol.md`` is the human description and ``labextension/src/protocol.ts`` the
-TypeScript mirror; ``tests/test_protocol_sync.py`` fails when the three drift apart. The
+``docs/protocol.md`` is the human description and ``labextension/src/live/protocol.ts``
+the TypeScript mirror; ``tests/test_protocol_sync.py`` fails when the three drift apart. The
 constants below are what that test reads, so keep them the single list of names.
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .registry import ProcessRecord
+from ..names import InvalidNameError, validate_name
+
+# The status vocabulary is defined once in the core (the registry needs it too) and is
+# part of the wire protocol: re-exported here so the protocol module names everything
+# a view may receive.
+from ..status import ACTIVE_STATUSES as ACTIVE_STATUSES
+from ..status import ERROR_STATUS as ERROR_STATUS
+from ..status import FINAL_STATUSES as FINAL_STATUSES
+from ..status import STATUSES as STATUSES
+
+if TYPE_CHECKING:
+    from ..registry import ProcessRecord
 
 PROTOCOL_VERSION = 1
 
@@ -192,4 +203,8 @@ def parse_client_message(msg: object) -> JSON:
             raise ProtocolError(f"action must be one of {ACTIONS}")
         if not isinstance(msg.get("name"), str):
             raise ProtocolError("action.name must be a process name")
+        try:
+            validate_name(msg["name"])
+        except InvalidNameError as e:
+            raise ProtocolError(str(e)) from None
     return msg

@@ -11,18 +11,19 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .logs import LogStream
-from .manager import (
+from ..logs import LogStream
+from ..manager import (
     ProcessExistsError,
     ProcessManager,
     ProcessNotFoundError,
     ProcessRunningError,
     ProcessStartError,
 )
-from .names import InvalidNameError, validate_name
+from ..names import InvalidNameError, validate_name
+from ..registry import Registry, RegistryError
+from ..spec import SpecError
+from ..status import ACTIVE_STATUSES
 from .protocol import ACTIONS, LOG_STREAMS
-from .registry import ACTIVE_STATUSES, Registry
-from .spec import SpecError
 
 if TYPE_CHECKING:
     from .watcher import Watcher
@@ -91,6 +92,15 @@ def info(registry: Registry, name: str) -> JSON:
     _require(registry, name)
     result: JSON = ProcessManager(registry.home).get(name).info()
     return result
+
+
+def registry_id(registry: Registry) -> str | None:
+    """The registry's id, or None when its metadata cannot be read: a damaged
+    ``registry.json`` must not turn every route and every websocket into a failure."""
+    try:
+        return registry.id
+    except RegistryError:
+        return None
 
 
 def list_states(watcher: Watcher, filters: JSON) -> list[JSON]:

@@ -10,9 +10,10 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
-import select
 import struct
 from pathlib import Path
+
+from ..procutil import wait_readable
 
 IN_MODIFY = 0x00000002
 IN_ATTRIB = 0x00000004
@@ -64,8 +65,7 @@ class Inotify:
 
     def wait(self, timeout: float | None) -> bool:
         """Block until an event arrives or ``timeout`` passes; drain pending events."""
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
+        if not wait_readable([self.fd], timeout):
             return False
         self.drain()
         return True

@@ -17,40 +17,23 @@ import shlex
 import time
 from typing import TYPE_CHECKING, Any
 
-from .logs import LogStream
-from .registry import ACTIVE_STATUSES, FINAL_STATUSES, ProcessRecord
+from ..logs import LogStream
+from ..status import ACTIVE_STATUSES, FINAL_STATUSES, format_duration, uptime
 
 if TYPE_CHECKING:
-    from .handle import ProcessHandle
+    from ..registry import ProcessRecord, Registry
 
 MIME_TYPE = "application/vnd.syft-pm.process+json"
 REFERENCE_VERSION = 1
 HTML_TAIL_LINES = 10
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h:02d}h"
-
-
-def reference(handle: ProcessHandle) -> dict[str, Any]:
-    registry = handle.registry
+def reference(rec: ProcessRecord, registry: Registry) -> dict[str, Any]:
     return {
         "version": REFERENCE_VERSION,
         "registry_id": registry.id,
         "home": str(registry.home),
-        "name": handle.name,
+        "name": rec.name,
     }
 
 
@@ -65,18 +48,11 @@ def _outcome(rec: ProcessRecord) -> str:
     return ""
 
 
-def _uptime(rec: ProcessRecord) -> float | None:
-    started = rec.state.get("started_at")
-    if rec.status not in ACTIVE_STATUSES or not isinstance(started, (int, float)):
-        return None
-    return max(0.0, time.time() - started)
-
-
 def render_text(rec: ProcessRecord) -> str:
     parts = [f"<syft_pm process {rec.name!r}: {rec.status}"]
     pid = rec.state.get("pid")
     if pid and rec.status in ACTIVE_STATUSES:
-        parts.append(f"pid {pid}, up {format_duration(_uptime(rec))}")
+        parts.append(f"pid {pid}, up {format_duration(uptime(rec.status, rec.state))}")
     if _outcome(rec):
         parts.append(_outcome(rec))
     if rec.error:
@@ -92,7 +68,7 @@ def render_html(rec: ProcessRecord, logs: dict[str, list[str]]) -> str:
     rows = [
         ("status", rec.status + (f" ({outcome})" if outcome else "")),
         ("pid", str(rec.state.get("pid") or "-") if rec.status in ACTIVE_STATUSES else "-"),
-        ("uptime", format_duration(_uptime(rec))),
+        ("uptime", format_duration(uptime(rec.status, rec.state))),
         ("restarts", str(rec.state.get("restarts") or 0)),
         ("command", command),
     ]
@@ -115,14 +91,15 @@ def render_html(rec: ProcessRecord, logs: dict[str, list[str]]) -> str:
     )
 
 
-def mimebundle(handle: ProcessHandle) -> dict[str, Any]:
-    rec = handle.refresh().record
+def mimebundle(rec: ProcessRecord, registry: Registry) -> dict[str, Any]:
+    """The display bundle of one process: needs only its record and its registry, so the
+    kernel layer depends on the core's data, not on handles or the manager."""
     logs = {
         stream: LogStream(rec.directory, stream).tail(HTML_TAIL_LINES)
         for stream in ("stdout", "stderr")
     }
     return {
-        MIME_TYPE: reference(handle),
+        MIME_TYPE: reference(rec, registry),
         "text/html": render_html(rec, logs),
         "text/plain": render_text(rec),
     }

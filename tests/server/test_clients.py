@@ -1,4 +1,4 @@
-"""The hub's per-client queue: a slow websocket costs bounded memory and ends up correct."""
+"""The per-client queue: a slow websocket costs bounded memory and ends up correct."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from syft_pm.live.hub import LiveHub
+from syft_pm.live.session import Scope
 from syft_pm.registry import atomic_write_json
-from syft_pm.server.hub import Hub
+from syft_pm.server.clients import ClientSet
 
 
 def fake_entry(home: Path, name: str, status: str) -> Path:
@@ -21,7 +23,8 @@ def fake_entry(home: Path, name: str, status: str) -> Path:
 
 async def test_a_stalled_client_is_bounded_then_resynced(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    hub = Hub(home, max_queued=5)
+    live = LiveHub(home)
+    hub = ClientSet(live, max_queued=5)
     gate = asyncio.Event()
     written: list[dict[str, Any]] = []
 
@@ -29,12 +32,12 @@ async def test_a_stalled_client_is_bounded_then_resynced(tmp_path: Path) -> None
         await gate.wait()  # the browser is not reading
         written.append(json.loads(data))
 
-    client = await hub.attach(slow_write, None, log_lines=0, logs=False)
+    client = await hub.attach(slow_write, Scope(log_lines=0, logs=False))
     try:
         # 50 changes while the client is stalled: each is a delta for this client.
         for i in range(50):
             fake_entry(home, f"p{i:02d}", "running")
-            await hub.run_sync(hub.watcher.scan)
+            await hub.run_sync(live.watcher.scan)
             await asyncio.sleep(0)  # let call_soon_threadsafe deliveries run
             assert len(client._queue) <= 5, "the queue must never exceed its bound"
         assert client.dropped >= 1
@@ -66,4 +69,4 @@ async def test_a_stalled_client_is_bounded_then_resynced(tmp_path: Path) -> None
     finally:
         client.close()
         await hub.close()
-    assert not hub.thread.running
+    assert not live.thread.running

@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import logging
 import os
+import selectors
 import threading
 import time
 from collections.abc import Callable
@@ -28,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..logs import LogStream
+from ..metrics import MetricsSampler
+from ..registry import Registry
+from ..status import ACTIVE_STATUSES
 from . import protocol
-from ._inotify import Inotify, open_inotify
-from .logs import LogStream
-from .metrics import MetricsSampler
-from .registry import ACTIVE_STATUSES, Registry
+from .inotify import Inotify, open_inotify
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,9 @@ class Subscription:
     logs: bool = True
     seq: int = 0
     last_sent: float = 0.0
+    #: Set by :meth:`Watcher.unsubscribe` without taking the watcher's lock, so a
+    #: transport on an event loop can drop a view without waiting for a scan to finish.
+    closed: bool = False
     id: int = field(default_factory=itertools.count(1).__next__)
 
     def wants(self, name: str) -> bool:
@@ -114,7 +119,7 @@ class Watcher:
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subs)
+        return sum(1 for s in self._subs if not s.closed)
 
     def subscribe(
         self,
@@ -132,40 +137,54 @@ class Watcher:
             logs=logs,
         )
         with self._lock:
-            self._subs.append(sub)
-            self.resync(sub)
+            # Read your writes: bring every other view up to date first, so the
+            # snapshot below includes a process whose run() returned a moment ago.
+            if self._primed:
+                self._scan_locked(dispatch=True)
+            # Copy on write: the list a scan iterates is never mutated under it.
+            self._subs = [*self._subs, sub]
+            self._resync_locked(sub, scan=False)
         self._notify_count()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        with self._lock:
-            if sub in self._subs:
-                self._subs.remove(sub)
+        """Drop a view. Lock-free on purpose (a flag, pruned by the next scan): the server
+        calls it on its event loop, which must never wait for a scan in progress."""
+        sub.closed = True
         self._notify_count()
 
     def resync(self, sub: Subscription) -> None:
         """Send ``sub`` a fresh snapshot: the answer to any gap, reconnect or reopen."""
         with self._lock:
-            if not self._primed:
-                self._scan_locked(dispatch=False)
-            processes: dict[str, JSON] = {}
-            logs: dict[str, dict[str, JSON]] = {}
-            for name, tr in self._tracked.items():
-                if not sub.wants(name):
-                    continue
-                processes[name] = tr.state
-                if sub.logs and sub.log_lines > 0:
-                    logs[name] = self._tail_payload(tr, sub.log_lines)
-            sub.seq += 1
-            msg = protocol.snapshot(
-                seq=sub.seq,
-                registry_id=self.registry.id,
-                time=self.clock(),
-                processes=processes,
-                logs=logs,
-                scope=sorted(sub.names) if sub.names is not None else None,
-            )
-            self._send(sub, msg)
+            self._resync_locked(sub, scan=True)
+
+    def _resync_locked(self, sub: Subscription, *, scan: bool) -> None:
+        if sub.closed:
+            return
+        if not self._primed:
+            self._scan_locked(dispatch=False)
+        elif scan:
+            # Read your writes (as in subscribe); this view's own delta is skipped, the
+            # snapshot that follows covers it.
+            self._scan_locked(dispatch=True, skip=sub)
+        processes: dict[str, JSON] = {}
+        logs: dict[str, dict[str, JSON]] = {}
+        for name, tr in self._tracked.items():
+            if not sub.wants(name):
+                continue
+            processes[name] = tr.state
+            if sub.logs and sub.log_lines > 0:
+                logs[name] = self._tail_payload(tr, sub.log_lines)
+        sub.seq += 1
+        msg = protocol.snapshot(
+            seq=sub.seq,
+            registry_id=self.registry.id,
+            time=self.clock(),
+            processes=processes,
+            logs=logs,
+            scope=sorted(sub.names) if sub.names is not None else None,
+        )
+        self._send(sub, msg)
 
     def states(self) -> dict[str, JSON]:
         """The current wire state of every process (as of the last scan)."""
@@ -189,8 +208,10 @@ class Watcher:
         with self._lock:
             return [self.registry.processes_dir / n for n in self._tracked]
 
-    def _scan_locked(self, *, dispatch: bool) -> bool:
+    def _scan_locked(self, *, dispatch: bool, skip: Subscription | None = None) -> bool:
         now = self.clock()
+        if any(s.closed for s in self._subs):
+            self._subs = [s for s in self._subs if not s.closed]
         names = set(self.registry.names())
         added: dict[str, JSON] = {}
         changed: dict[str, JSON] = {}
@@ -246,7 +267,7 @@ class Watcher:
         self._primed = True
         anything = bool(added or changed or removed or logs)
         if dispatch:
-            self._dispatch(now, added, changed, removed, logs)
+            self._dispatch(now, added, changed, removed, logs, skip)
         return anything
 
     @staticmethod
@@ -327,8 +348,11 @@ class Watcher:
         changed: dict[str, JSON],
         removed: list[str],
         logs: dict[str, dict[str, JSON]],
+        skip: Subscription | None = None,
     ) -> None:
-        for sub in list(self._subs):
+        for sub in self._subs:
+            if sub.closed or sub is skip:
+                continue
             a = {n: v for n, v in added.items() if sub.wants(n)}
             c = {n: v for n, v in changed.items() if sub.wants(n)}
             r = [n for n in removed if sub.wants(n)]
@@ -348,13 +372,12 @@ class Watcher:
             sub.send(msg)
         except Exception:  # a broken view must never break the others
             log.warning("dropping a syft_pm subscriber whose send failed", exc_info=True)
-            if sub in self._subs:
-                self._subs.remove(sub)
+            sub.closed = True
 
     def _notify_count(self) -> None:
         cb = self.on_subscribers_changed
         if cb is not None:
-            cb(len(self._subs))
+            cb(self.subscriber_count)
 
 
 class WatcherThread:
@@ -383,18 +406,41 @@ class WatcherThread:
         self._use_inotify = use_inotify
         self._stop = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
+        # Both ends non-blocking: wake() runs on the server's event loop and must return at
+        # once even when the pipe is full (a full pipe already means "wake up").
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         self._thread: threading.Thread | None = None
+        # Held for an instant by start() and by an idle thread deciding to end, so a view
+        # that subscribes just as the last one leaves never finds a thread about to exit.
+        self._life = threading.Lock()
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="syft_pm-watcher", daemon=True)
-        self._thread.start()
+        with self._life:
+            if self.running:
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="syft_pm-watcher", daemon=True)
+            self._thread.start()
+
+    def _idle_exit(self) -> bool:
+        """True (and the thread is marked gone) if no view is left to serve."""
+        if not self.stop_when_idle or self.watcher.subscriber_count > 0:
+            return False
+        with self._life:
+            # Asked again under the lock: a view may have subscribed meanwhile.
+            if self._has_views():
+                return False
+            if self._thread is threading.current_thread():
+                self._thread = None
+            return True
+
+    def _has_views(self) -> bool:
+        return self.watcher.subscriber_count > 0
 
     def wake(self) -> None:
         """Scan soon (e.g. after an action), without waiting for the next tick."""
@@ -417,35 +463,54 @@ class WatcherThread:
 
     def _run(self) -> None:
         ino: Inotify | None = open_inotify() if self._use_inotify else None
+        # selectors, not select.select: jupyter_server raises the open-files limit, and
+        # select() fails outright on a descriptor numbered 1024 or more.
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ)
+        if ino is not None:
+            selector.register(ino.fd, selectors.EVENT_READ)
         delay = self.tick
         try:
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:
-                    changed = self.watcher.scan()
+                    delay = self._step(ino, selector, delay)
                 except Exception:
-                    log.exception("syft_pm watcher scan failed; retrying")
-                    changed = False
-                if self.stop_when_idle and self.watcher.subscriber_count == 0:
+                    # A view that stops updating is worse than a log line: keep the thread
+                    # alive through anything its loop body raises, and pace the retries.
+                    log.exception("syft_pm watcher loop failed; retrying")
+                    self._stop.wait(self.idle_tick)
+                if self._idle_exit():
                     break
-                if ino is not None:
-                    self._sync_watches(ino)
-                    # inotify wakes us for every registry change; the timeout only
-                    # paces metrics and heartbeats.
-                    timeout = max(
-                        self.min_interval, min(self.watcher.metrics_interval, self.idle_tick)
-                    )
-                else:
-                    delay = self.tick if changed else min(delay * 1.5, self.idle_tick)
-                    timeout = delay
-                self._wait(ino, timeout)
                 # Debounce: a burst of writes becomes one scan per min_interval.
                 spent = time.monotonic() - started
                 if spent < self.min_interval:
                     self._stop.wait(self.min_interval - spent)
         finally:
+            selector.close()
             if ino is not None:
                 ino.close()
+
+    def _step(self, ino: Inotify | None, selector: selectors.BaseSelector, delay: float) -> float:
+        """One scan and one wait; returns the polling delay to use next time."""
+        changed = self.watcher.scan()
+        if self.stop_when_idle and self.watcher.subscriber_count == 0:
+            return delay
+        if ino is not None:
+            self._sync_watches(ino)
+            # inotify wakes us for every registry change; the timeout only paces metrics
+            # and heartbeats.
+            timeout = max(self.min_interval, min(self.watcher.metrics_interval, self.idle_tick))
+        else:
+            delay = self.tick if changed else min(delay * 1.5, self.idle_tick)
+            timeout = delay
+        for key, _ in selector.select(timeout):
+            if key.fd == self._wake_r:
+                with contextlib.suppress(OSError):
+                    os.read(self._wake_r, 4096)
+            elif ino is not None and key.fd == ino.fd:
+                ino.drain()
+        return delay
 
     def _sync_watches(self, ino: Inotify) -> None:
         wanted = {str(p) for p in self.watcher.watched_dirs()}
@@ -455,14 +520,3 @@ class WatcherThread:
             ino.forget(Path(p))
         for p in wanted - have:
             ino.watch(Path(p))
-
-    def _wait(self, ino: Inotify | None, timeout: float) -> None:
-        import select
-
-        fds = [self._wake_r] + ([ino.fd] if ino is not None else [])
-        ready, _, _ = select.select(fds, [], [], timeout)
-        if self._wake_r in ready:
-            with contextlib.suppress(OSError):
-                os.read(self._wake_r, 4096)
-        if ino is not None and ino.fd in ready:
-            ino.drain()
