@@ -3,7 +3,7 @@
  * (status, resources, ports, health, lifecycle, command, origin) and what
  * `info()` adds (provenance, registry, log files, the rest of the config).
  */
-import { formatBytes, formatUptime } from './format';
+import { formatBytes, formatUptime } from './process/format';
 import { formatCpu, PortUrl, statusText } from './processList';
 import { LOG_STREAMS } from './live/protocol';
 import { IProcessRow, rowUptime } from './sidebarModel';

@@ -12,7 +12,7 @@ import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { renderFacts } from './detailFacts';
 import { DetailLogs } from './detailLogs';
-import { formatUptime, statusClass } from './format';
+import { formatUptime, statusClass } from './process/format';
 import { ILogSource } from './logs/logSource';
 import { LogView } from './logs/logView';
 import { IRowsChange } from './processFleet';

@@ -7,8 +7,8 @@ import {
   PLACEHOLDER,
   statusClass,
   statusTone
-} from '../src/format';
-import { PROCESS_STATUSES } from '../src/types';
+} from '../../src/process/format';
+import { PROCESS_STATUSES } from '../../src/types';
 
 describe('formatUptime', () => {
   it.each([

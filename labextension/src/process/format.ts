@@ -1,7 +1,7 @@
 /**
  * Pure formatting helpers shared by the sidebar and the cell renderer.
  */
-import { DisplayStatus, isProcessStatus, UNKNOWN_STATUS } from './types';
+import { DisplayStatus, isProcessStatus, UNKNOWN_STATUS } from '../types';
 
 /**
  * What the views print for a missing or meaningless value.

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { Action, LogLine } from '../src/live/protocol';
-import { ProcessView } from '../src/processView';
-import { ProcessStore } from '../src/live/store';
-import { delta, snapshot, state } from './fixtures';
+import { Action, LogLine } from '../../src/live/protocol';
+import { ProcessView } from '../../src/process/processView';
+import { ProcessStore } from '../../src/live/store';
+import { delta, snapshot, state } from '../fixtures';
 
 /** Browser clock = Python clock + 1000 s (see `now`). */
 const OFFSET_S = 1000;
