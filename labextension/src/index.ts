@@ -11,7 +11,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
-import { createRendererFactory } from './renderer';
+import { createRendererFactory } from './output/processRenderer';
 import { LiveSettings, normalizeSettings } from './ui/settings';
 import { createSidebar, SidebarCommandIDs } from './sidebarPlugin';
 

@@ -4,24 +4,24 @@ import { Kernel } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { ISubscriptionOptions } from '../src/live/channel';
+import { ISubscriptionOptions } from '../../src/live/channel';
 import {
   IKernelLocator,
   ISyftPmServerStatus,
   LIVE_SOURCE_TIMING,
   LiveSource
-} from '../src/liveSource';
+} from '../../src/output/liveSource';
 import {
   createRendererFactory,
   ProcessRenderer,
   rendererFactory,
   SourceFactory
-} from '../src/renderer';
-import { LogLine } from '../src/live/protocol';
-import { LiveSettings } from '../src/ui/settings';
-import { ProcessStore } from '../src/live/store';
-import { IProcessReference, PROCESS_MIME_TYPE } from '../src/types';
-import { delta, FakeChannel, snapshot } from './fixtures';
+} from '../../src/output/processRenderer';
+import { LogLine } from '../../src/live/protocol';
+import { LiveSettings } from '../../src/ui/settings';
+import { ProcessStore } from '../../src/live/store';
+import { IProcessReference, PROCESS_MIME_TYPE } from '../../src/types';
+import { delta, FakeChannel, snapshot } from '../fixtures';
 
 const reference: IProcessReference = {
   version: 1,

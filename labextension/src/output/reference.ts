@@ -2,7 +2,7 @@ import {
   IProcessReference,
   SUPPORTED_REFERENCE_VERSIONS,
   PROCESS_MIME_TYPE
-} from './types';
+} from '../types';
 
 /**
  * The outcome of reading a process reference out of a MIME bundle.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseProcessReference } from '../src/reference';
+import { parseProcessReference } from '../../src/output/reference';
 
 const valid = {
   version: 1,

@@ -24,11 +24,11 @@ import {
   KernelChannel,
   LiveConnection,
   ServerChannel
-} from './live/channel';
-import { Action } from './live/protocol';
-import { requestAPI, SyftPmApiError } from './live/request';
-import { ProcessStore } from './live/store';
-import { IProcessReference, IServerStatus } from './types';
+} from '../live/channel';
+import { Action } from '../live/protocol';
+import { requestAPI, SyftPmApiError } from '../live/request';
+import { ProcessStore } from '../live/store';
+import { IProcessReference, IServerStatus } from '../types';
 
 /**
  * Where a source gets its state from right now.

@@ -15,13 +15,17 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { IKernelLocator, LiveMode, LiveSource } from './liveSource';
-import { PROCESS_CLASS, ProcessView } from './process/processView';
+import { PROCESS_CLASS, ProcessView } from '../process/processView';
 import { parseProcessReference } from './reference';
-import { DEFAULT_SETTINGS, ISyftPmSettings, LiveSettings } from './ui/settings';
-import { ProcessStore } from './live/store';
-import { IProcessReference, PROCESS_MIME_TYPE, UNKNOWN_STATUS } from './types';
+import {
+  DEFAULT_SETTINGS,
+  ISyftPmSettings,
+  LiveSettings
+} from '../ui/settings';
+import { ProcessStore } from '../live/store';
+import { IProcessReference, PROCESS_MIME_TYPE, UNKNOWN_STATUS } from '../types';
 
-export { PROCESS_CLASS } from './process/processView';
+export { PROCESS_CLASS } from '../process/processView';
 
 /**
  * How long an output waits for its notebook's session to have a kernel.
