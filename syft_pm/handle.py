@@ -40,7 +40,8 @@ class ProcessHandle:
     # -- reading ------------------------------------------------------------------------
 
     def refresh(self) -> ProcessHandle:
-        """Re-read the registry (repairing the entry if its supervisor died)."""
+        """Re-read the registry. Changes nothing: an entry whose supervisor died reads
+        as failed, and is recorded so by the next stop/restart/remove or repair()."""
         if not self.directory.is_dir():
             self._rec = ProcessRecord(
                 self.name, self.directory, error="the registry entry was removed"

@@ -7,12 +7,15 @@ import hashlib
 import json
 import os
 import pickle
+import signal
 import stat
 from pathlib import Path
 from typing import Any
 
 import helpers
+import psutil
 import pytest
+from pmtest import wait_for
 
 from syft_pm.manager import ProcessManager, ProcessNotFoundError
 from syft_pm.names import InvalidNameError, is_valid_name, validate_name
@@ -165,3 +168,76 @@ def test_info_shows_environment_names_not_values(pm: ProcessManager) -> None:
     assert pm.get("envy").info(metrics=False)["config"]["env"] == ["API_TOKEN", "A_FLAG"]
     # The stored configuration itself is unchanged: a restart still gets the values.
     assert h.config["env"]["API_TOKEN"] == secret
+
+
+# -- reads have no side effects -------------------------------------------------------------
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file and directory under ``root`` with its inode, size and mtime."""
+    out = {}
+    for p in [root, *root.rglob("*")]:
+        st = p.lstat()
+        out[str(p.relative_to(root))] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return out
+
+
+def test_reads_of_a_dead_supervisors_entry_change_nothing(
+    pm: ProcessManager, home: Path, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "leftover.pid"
+    h = pm.run("orphaned", ["sh", "-c", f"sleep 300 & echo $! > {pidfile}; exec sleep 300"])
+    child = psutil.Process(h.pid)
+    leftover = psutil.Process(
+        int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), what="pid"))
+    )
+    psutil.Process(h.record.state["supervisor_pid"]).send_signal(signal.SIGKILL)
+    wait_for(
+        lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE,
+        what="the child to follow its supervisor",
+    )
+    before = _snapshot(home)
+
+    # Every read surface of the core, several times over.
+    for _ in range(3):
+        listed = {x.name: x for x in pm.list()}
+        got = pm.get("orphaned")
+        assert listed["orphaned"].status == got.status == h.refresh().status == "failed"
+        assert "supervisor died unexpectedly" in (got.reason or "")
+        info = h.info()
+        assert info["status"] == "failed" and not info["running"]
+        assert h.wait(1) is None  # final (as read), killed: no exit code
+        h.stdout.tail(5)
+        h.stderr.tail(5)
+        assert not h.is_running()
+        ProcessManager(home).get("orphaned").refresh()
+
+    assert _snapshot(home) == before, "a read wrote to the registry"
+    assert json.loads((h.directory / "state.json").read_text())["status"] == "running"
+    assert leftover.is_running() and leftover.status() != psutil.STATUS_ZOMBIE, (
+        "a read signalled a process"
+    )
+
+    # The explicit write records it and stops what the run left behind.
+    rec = pm.repair("orphaned")
+    assert rec.status == "failed" and "supervisor died unexpectedly" in str(rec.state["reason"])
+    assert json.loads((h.directory / "state.json").read_text())["status"] == "failed"
+    wait_for(
+        lambda: not leftover.is_running() or leftover.status() == psutil.STATUS_ZOMBIE,
+        what="the leftover to be stopped by repair()",
+    )
+
+
+def test_a_start_in_progress_does_not_read_as_failed(pm: ProcessManager) -> None:
+    """Between run() writing state.json and the supervisor recording its pid, readers
+    see "starting" (the lock says a start is under way), not a failed start."""
+    h = pm.run("quick", ["sleep", "300"])
+    h.stop()
+    d = h.directory
+    st = json.loads((d / "state.json").read_text())
+    st.update(status="starting", supervisor_pid=None, supervisor_create_time=None, pid=None)
+    (d / "state.json").write_text(json.dumps(st))
+    with pm.registry.lock("quick"):
+        assert pm.get("quick").status == "starting"
+    assert pm.get("quick").status == "failed"
+    assert "supervisor failed to start" in (pm.get("quick").reason or "")
