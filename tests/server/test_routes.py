@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tornado import httpclient, websocket
+from wsclient import WsClient, is_snapshot, status_delta
 
 from syft_pm.manager import ProcessManager
 
@@ -173,43 +172,6 @@ async def test_actions(jp_fetch, pm):
     r = await jp_fetch("syft-pm", "api", "processes", "ctl", method="DELETE", params={"force": "1"})
     assert json.loads(r.body)["status"] == "removed"
     assert not pm.registry.exists("ctl")
-
-
-class WsClient:
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.messages: list[dict[str, Any]] = []
-
-    async def until(self, pred: Any, timeout: float = 10) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            for m in self.messages:
-                if pred(m):
-                    return m
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"timed out; got {self.messages!r}")
-            try:
-                raw = await asyncio.wait_for(self.ws.read_message(), left)
-            except asyncio.TimeoutError:
-                continue
-            if raw is None:
-                raise AssertionError("websocket closed")
-            self.messages.append(json.loads(raw))
-
-
-def is_snapshot(m: dict[str, Any]) -> bool:
-    return m["type"] == "snapshot"
-
-
-def status_delta(name: str, status: str) -> Any:
-    return lambda m: (
-        m["type"] == "delta"
-        and (
-            m["changed"].get(name, {}).get("status") == status
-            or m["added"].get(name, {}).get("status") == status
-        )
-    )
 
 
 async def test_websocket_snapshot_deltas_two_clients_and_reconnect(

@@ -1,0 +1,136 @@
+"""The watcher thread keeps every view current through what a busy server throws at it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pmtest import PY, wait_for
+
+from syft_pm.live.watcher import Watcher, WatcherThread
+from syft_pm.manager import ProcessManager
+
+SLEEPER = [PY, "-c", "import time; time.sleep(300)"]
+
+
+class Inbox(list[dict[str, Any]]):
+    def __call__(self, msg: dict[str, Any]) -> None:
+        self.append(json.loads(json.dumps(msg)))
+
+    def names_seen(self) -> set[str]:
+        out: set[str] = set()
+        for m in self:
+            if m["type"] == "snapshot":
+                out |= set(m["processes"])
+            elif m["type"] == "delta":
+                out |= set(m["added"])
+        return out
+
+
+@contextlib.contextmanager
+def high_descriptors(count: int = 1100) -> Iterator[None]:
+    """Hold enough descriptors open that the next ones are numbered past 1024, as in a
+    Jupyter server that raised its limit and has many kernels and sockets open."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < count + 100:
+        pytest.skip(f"the open-files hard limit ({hard}) is too low for this test")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 100), hard))
+    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_thread_works_with_descriptors_past_1024(pm: ProcessManager) -> None:
+    with high_descriptors():
+        watcher = Watcher(pm.registry)
+        thread = WatcherThread(watcher)
+        assert thread._wake_r >= 1024
+        inbox = Inbox()
+        watcher.subscribe(inbox)
+        thread.start()
+        try:
+            pm.run("late", SLEEPER)
+            wait_for(lambda: "late" in inbox.names_seen(), what="the new process's delta")
+            assert thread.running
+        finally:
+            thread.close()
+
+
+def test_the_thread_survives_an_exception_in_its_loop(
+    pm: ProcessManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    watcher = Watcher(pm.registry)
+    thread = WatcherThread(watcher, idle_tick=0.05)
+    calls = {"n": 0}
+    real = thread._sync_watches
+
+    def flaky(ino: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("inotify watch limit reached")
+        real(ino)
+
+    thread._sync_watches = flaky  # type: ignore[method-assign]
+    inbox = Inbox()
+    watcher.subscribe(inbox)
+    thread.start()
+    try:
+        wait_for(lambda: calls["n"] >= 2, what="the loop to go on after the failure")
+        pm.run("after", SLEEPER)
+        wait_for(lambda: "after" in inbox.names_seen(), what="a delta after the failure")
+        assert "watcher loop failed" in caplog.text
+    finally:
+        thread.close()
+
+
+def test_a_snapshot_includes_a_process_started_just_before(pm: ProcessManager) -> None:
+    """Read your writes: the watcher was primed earlier and nothing woke it since; a view
+    subscribing right after run() returned must still see the process in its snapshot."""
+    watcher = Watcher(pm.registry)
+    watcher.subscribe(Inbox())  # primes the watcher; no thread runs to pick up changes
+    pm.run("fresh", SLEEPER)
+    inbox = Inbox()
+    watcher.subscribe(inbox)
+    assert "fresh" in inbox[0]["processes"]
+    other = Inbox()
+    sub = watcher.subscribe(other)
+    pm.run("fresher", SLEEPER)
+    watcher.resync(sub)
+    assert "fresher" in other[-1]["processes"]
+
+
+def test_unsubscribe_does_not_wait_for_a_scan(pm: ProcessManager, tmp_path: Path) -> None:
+    watcher = Watcher(pm.registry)
+    sub = watcher.subscribe(Inbox())
+    done = threading.Event()
+    with watcher._lock:  # a long scan in progress
+        threading.Thread(target=lambda: (watcher.unsubscribe(sub), done.set())).start()
+        assert done.wait(5), "unsubscribe waited for the watcher's lock"
+    assert watcher.subscriber_count == 0
+
+
+def test_wake_never_blocks_on_a_full_pipe(pm: ProcessManager) -> None:
+    thread = WatcherThread(Watcher(pm.registry))
+    done = threading.Event()
+
+    def flood() -> None:
+        for _ in range(200_000):  # far more than a pipe holds; nobody reads it
+            thread.wake()
+        done.set()
+
+    threading.Thread(target=flood, daemon=True).start()
+    try:
+        assert done.wait(20), "wake() blocked on a full pipe"
+    finally:
+        thread.close()
