@@ -13,7 +13,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { createRendererFactory } from './output/processRenderer';
 import { LiveSettings, normalizeSettings } from './ui/settings';
-import { createSidebar, SidebarCommandIDs } from './sidebarPlugin';
+import { createSidebar, SidebarCommandIDs } from './sidebar/plugin';
 
 /**
  * The id of the main plugin (also the id of its settings).

@@ -26,7 +26,7 @@ import {
   LOG_STREAMS,
   ServerMessage
 } from '../live/protocol';
-import { ApiCall } from '../processFleet';
+import { ApiCall } from '../sidebar/processFleet';
 import { ProcessStore } from '../live/store';
 
 export interface ILogPage {

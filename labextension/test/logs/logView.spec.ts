@@ -24,7 +24,7 @@ import {
   manualFrames,
   snapshot,
   state
-} from '../sidebarFixtures';
+} from '../sidebar/fixtures';
 
 /**
  * A log of numbered lines; cursors are line indexes.

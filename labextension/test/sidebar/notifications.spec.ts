@@ -5,8 +5,8 @@ import {
   INotifier,
   noticeFor,
   ProcessNotifier
-} from '../src/notifications';
-import { state } from './sidebarFixtures';
+} from '../../src/sidebar/notifications';
+import { state } from './fixtures';
 
 describe('noticeFor', () => {
   it('says nothing about ordinary changes', () => {

@@ -12,15 +12,15 @@ import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { renderFacts } from './detailFacts';
 import { DetailLogs } from './detailLogs';
-import { formatUptime, statusClass } from './process/format';
-import { ILogSource } from './logs/logSource';
-import { LogView } from './logs/logView';
-import { IRowsChange } from './processFleet';
-import { PortUrl } from './processList';
-import { LogStreamName } from './live/protocol';
-import { IProcessRow, labPath, rowUptime } from './sidebarModel';
-import { iconButton } from './ui/icons';
-import { isUp } from './live/store';
+import { formatUptime, statusClass } from '../../process/format';
+import { ILogSource } from '../../logs/logSource';
+import { LogView } from '../../logs/logView';
+import { IRowsChange } from '../processFleet';
+import { PortUrl } from '../processList';
+import { LogStreamName } from '../../live/protocol';
+import { IProcessRow, labPath, rowUptime } from '../model';
+import { iconButton } from '../../ui/icons';
+import { isUp } from '../../live/store';
 
 /**
  * What the detail view needs from the sidebar.

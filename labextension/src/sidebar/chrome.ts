@@ -4,13 +4,13 @@
  * the footer (server version, "live", the active notebook's kernel).
  */
 import { IActiveNotebook } from './processFleet';
-import { ServerConnection } from './sidebarConnection';
+import { ServerConnection } from './extensionConnection';
 import {
   IOriginContext,
   IProcessRow,
   isFromActiveNotebook,
   summarize
-} from './sidebarModel';
+} from './model';
 
 /**
  * The header: title and "n/m active · k problems".

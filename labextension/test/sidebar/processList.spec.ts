@@ -1,9 +1,13 @@
 // @vitest-environment happy-dom
 import { describe, expect, it, vi } from 'vitest';
 
-import { formatCpu, ProcessList, statusText } from '../src/processList';
-import { IProcessRow } from '../src/sidebarModel';
-import { row } from './sidebarFixtures';
+import {
+  formatCpu,
+  ProcessList,
+  statusText
+} from '../../src/sidebar/processList';
+import { IProcessRow } from '../../src/sidebar/model';
+import { row } from './fixtures';
 
 function makeList() {
   const onAction = vi.fn();

@@ -7,10 +7,10 @@
  * delegated listener serves every row. Uptimes tick from one timer of the
  * panel through `tick()`.
  */
-import { formatBytes, formatUptime, statusClass } from './process/format';
-import { IProcessRow, rowUptime } from './sidebarModel';
-import { iconButton } from './ui/icons';
-import { isUp } from './live/store';
+import { formatBytes, formatUptime, statusClass } from '../process/format';
+import { IProcessRow, rowUptime } from './model';
+import { iconButton } from '../ui/icons';
+import { isUp } from '../live/store';
 
 export type RowAction = 'stop' | 'start' | 'restart' | 'open';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 
-import { detectServerProxy, portUrl } from '../src/ports';
-import { SyftPmApiError } from '../src/live/request';
+import { detectServerProxy, portUrl } from '../../src/sidebar/ports';
+import { SyftPmApiError } from '../../src/live/request';
 
 describe('portUrl', () => {
   it('goes through jupyter-server-proxy when it is there', () => {

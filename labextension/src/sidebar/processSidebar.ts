@@ -18,27 +18,27 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { IChannel } from './live/channel';
-import { ProcessDetail } from './detailView';
-import { processIcon } from './icons';
+import { IChannel } from '../live/channel';
+import { ProcessDetail } from './detail/processDetail';
+import { processIcon } from './processIcon';
 import { INotifier, ProcessNotifier } from './notifications';
 import { ProcessFleet, IActiveNotebook, IRowsChange } from './processFleet';
 import { PortUrl, ProcessList, RowAction } from './processList';
-import { Action, LogStreamName } from './live/protocol';
+import { Action, LogStreamName } from '../live/protocol';
 import { portUrl as makePortUrl } from './ports';
-import { DEFAULT_SETTINGS, ISyftPmSettings } from './ui/settings';
-import { ProcessActions } from './sidebarActions';
+import { DEFAULT_SETTINGS, ISyftPmSettings } from '../ui/settings';
+import { ProcessActions } from './processActions';
 import {
   fetchServerStatus,
   ServerConnection,
   StatusFetcher
-} from './sidebarConnection';
-import { DetailViews } from './sidebarDetails';
+} from './extensionConnection';
+import { DetailViews } from './detailViews';
 import { SidebarView } from './sidebarView';
-import { IListQuery, IProcessRow } from './sidebarModel';
+import { IListQuery, IProcessRow } from './model';
 
-export { describeConnectionError } from './sidebarConnection';
-export type { StatusFetcher } from './sidebarConnection';
+export { describeConnectionError } from './extensionConnection';
+export type { StatusFetcher } from './extensionConnection';
 export { START_SNIPPET } from './sidebarStates';
 
 /**

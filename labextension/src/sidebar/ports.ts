@@ -6,7 +6,7 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 
-import { requestServer } from './live/request';
+import { requestServer } from '../live/request';
 
 /**
  * Whether jupyter-server-proxy answers on this server: its

@@ -3,12 +3,7 @@
  * selects. It reports what the user changes and shows the query it is given;
  * the query itself lives in the sidebar.
  */
-import {
-  IListQuery,
-  SORT_CHOICES,
-  SortKey,
-  STATUS_FILTERS
-} from './sidebarModel';
+import { IListQuery, SORT_CHOICES, SortKey, STATUS_FILTERS } from './model';
 
 /** One option of a select. */
 export interface IChoice {

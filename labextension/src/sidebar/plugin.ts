@@ -15,12 +15,12 @@ import {
 import { PageConfig } from '@jupyterlab/coreutils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { ProcessDetail } from './detailView';
-import { processIcon } from './icons';
+import { ProcessDetail } from './detail/processDetail';
+import { processIcon } from './processIcon';
 import { INoticeAction, INotifier } from './notifications';
 import { detectServerProxy } from './ports';
-import { LogStreamName, LOG_STREAMS } from './live/protocol';
-import { ProcessSidebar, SIDEBAR_ID } from './sidebar';
+import { LogStreamName, LOG_STREAMS } from '../live/protocol';
+import { ProcessSidebar, SIDEBAR_ID } from './processSidebar';
 
 /**
  * The sidebar's commands. Each process command takes `{name}`; without it,

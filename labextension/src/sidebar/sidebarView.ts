@@ -8,15 +8,15 @@
  */
 import { ProcessFleet, IActiveNotebook } from './processFleet';
 import { PortUrl, ProcessList, RowAction } from './processList';
-import { FlashMessage, SidebarFooter, SidebarHeader } from './sidebarChrome';
-import { ConnectionBanner, ServerConnection } from './sidebarConnection';
+import { FlashMessage, SidebarFooter, SidebarHeader } from './chrome';
+import { ConnectionBanner, ServerConnection } from './extensionConnection';
 import {
   DEFAULT_QUERY,
   IListQuery,
   IOriginContext,
   originChoices,
   queryRows
-} from './sidebarModel';
+} from './model';
 import { contentState, SidebarStates } from './sidebarStates';
 import { SidebarToolbar } from './sidebarToolbar';
 

@@ -4,19 +4,19 @@
  */
 import { Signal } from '@lumino/signaling';
 
-import { ChannelStatus } from '../src/live/channel';
+import { ChannelStatus } from '../../src/live/channel';
 import {
   IDeltaMessage,
   IProcessState,
   ISnapshotMessage
-} from '../src/live/protocol';
-import { IProcessRow } from '../src/sidebarModel';
+} from '../../src/live/protocol';
+import { IProcessRow } from '../../src/sidebar/model';
 import {
   delta as baseDelta,
   FakeChannel as BaseFakeChannel,
   snapshot as baseSnapshot,
   state as baseState
-} from './fixtures';
+} from '../fixtures';
 
 /** The sidebar's channels answer `open()` at once. */
 export class FakeChannel extends BaseFakeChannel {

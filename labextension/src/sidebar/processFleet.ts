@@ -16,16 +16,11 @@ import {
   KernelChannel,
   LiveConnection,
   ServerChannel
-} from './live/channel';
-import { Action } from './live/protocol';
-import { requestAPI } from './live/request';
-import {
-  IProcessRow,
-  KERNEL_KEY_PREFIX,
-  mergeRows,
-  RowSource
-} from './sidebarModel';
-import { IStoreChange, ProcessStore } from './live/store';
+} from '../live/channel';
+import { Action } from '../live/protocol';
+import { requestAPI } from '../live/request';
+import { IProcessRow, KERNEL_KEY_PREFIX, mergeRows, RowSource } from './model';
+import { IStoreChange, ProcessStore } from '../live/store';
 
 /**
  * What changed in the rows.

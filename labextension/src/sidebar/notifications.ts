@@ -8,7 +8,7 @@
  * notification per process is updated in place, so a crash loop does not
  * stack up toasts.
  */
-import { IProcessState } from './live/protocol';
+import { IProcessState } from '../live/protocol';
 
 export type NoticeKind = 'failed' | 'crashed' | 'unhealthy' | 'gave-up';
 

@@ -3,7 +3,7 @@
  * extension cannot be reached), empty (with a snippet to start a first
  * process) and "no match" (with a button that clears the filters).
  */
-import { iconButton } from './ui/icons';
+import { iconButton } from '../ui/icons';
 
 /**
  * The snippet the empty state offers.

@@ -3,11 +3,11 @@
  * (status, resources, ports, health, lifecycle, command, origin) and what
  * `info()` adds (provenance, registry, log files, the rest of the config).
  */
-import { formatBytes, formatUptime } from './process/format';
-import { formatCpu, PortUrl, statusText } from './processList';
-import { LOG_STREAMS } from './live/protocol';
-import { IProcessRow, rowUptime } from './sidebarModel';
-import { isUp } from './live/store';
+import { formatBytes, formatUptime } from '../../process/format';
+import { formatCpu, PortUrl, statusText } from '../processList';
+import { LOG_STREAMS } from '../../live/protocol';
+import { IProcessRow, rowUptime } from '../model';
+import { isUp } from '../../live/store';
 
 function fmtTime(t: unknown): string {
   if (typeof t !== 'number' || !Number.isFinite(t)) {

@@ -5,9 +5,9 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IChannel } from './live/channel';
-import { isAbortError, requestAPI, SyftPmApiError } from './live/request';
-import { IServerStatus } from './types';
+import { IChannel } from '../live/channel';
+import { isAbortError, requestAPI, SyftPmApiError } from '../live/request';
+import { IServerStatus } from '../types';
 
 /**
  * Reads `GET /syft-pm/api/status`; an option so tests can replace it.

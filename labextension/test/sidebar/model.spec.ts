@@ -14,8 +14,8 @@ import {
   rowUptime,
   sameNotebook,
   summarize
-} from '../src/sidebarModel';
-import { row, state } from './sidebarFixtures';
+} from '../../src/sidebar/model';
+import { row, state } from './fixtures';
 
 const ctx = {
   notebookPath: 'analysis/a.ipynb',

@@ -3,8 +3,8 @@
  * the active kernel's rows merged), which of them a filter keeps, in which
  * order, and how a row's origin is named. No DOM, no I/O: unit-tested as is.
  */
-import { IProcessState } from './live/protocol';
-import { isUp } from './live/store';
+import { IProcessState } from '../live/protocol';
+import { isUp } from '../live/store';
 
 /**
  * Where a row's state comes from: the server extension's websocket, or only

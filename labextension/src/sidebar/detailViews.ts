@@ -6,15 +6,19 @@
  */
 import { ISignal } from '@lumino/signaling';
 
-import { IChannel } from './live/channel';
-import { detailId, IDetailController, ProcessDetail } from './detailView';
-import { processIcon } from './icons';
-import { KernelLogSource, RestLogSource } from './logs/logSource';
+import { IChannel } from '../live/channel';
+import {
+  detailId,
+  IDetailController,
+  ProcessDetail
+} from './detail/processDetail';
+import { processIcon } from './processIcon';
+import { KernelLogSource, RestLogSource } from '../logs/logSource';
 import { IActiveNotebook, IRowsChange, ProcessFleet } from './processFleet';
 import { ProcessList } from './processList';
-import { Action, LogStreamName } from './live/protocol';
-import { ISyftPmSettings } from './ui/settings';
-import { IProcessRow } from './sidebarModel';
+import { Action, LogStreamName } from '../live/protocol';
+import { ISyftPmSettings } from '../ui/settings';
+import { IProcessRow } from './model';
 
 /**
  * What the detail views use of the sidebar.

@@ -4,9 +4,9 @@
  */
 import { Panel, Widget } from '@lumino/widgets';
 
-import { ILogSource } from './logs/logSource';
-import { LogView } from './logs/logView';
-import { LOG_STREAMS, LogStreamName } from './live/protocol';
+import { ILogSource } from '../../logs/logSource';
+import { LogView } from '../../logs/logView';
+import { LOG_STREAMS, LogStreamName } from '../../live/protocol';
 
 export class DetailLogs extends Panel {
   constructor(options: DetailLogs.IOptions) {

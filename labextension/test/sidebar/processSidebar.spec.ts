@@ -2,18 +2,18 @@
 import { Widget } from '@lumino/widgets';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { ProcessDetail } from '../src/detailView';
-import { INotice, INotifier } from '../src/notifications';
-import { ProcessFleet } from '../src/processFleet';
-import { SyftPmApiError } from '../src/live/request';
+import { ProcessDetail } from '../../src/sidebar/detail/processDetail';
+import { INotice, INotifier } from '../../src/sidebar/notifications';
+import { ProcessFleet } from '../../src/sidebar/processFleet';
+import { SyftPmApiError } from '../../src/live/request';
 import {
   describeConnectionError,
   ProcessSidebar,
   SIDEBAR_ID,
   START_SNIPPET,
   StatusFetcher
-} from '../src/sidebar';
-import { IServerStatus } from '../src/types';
+} from '../../src/sidebar/processSidebar';
+import { IServerStatus } from '../../src/types';
 import {
   delta,
   FakeChannel,
@@ -21,12 +21,12 @@ import {
   snapshot,
   state,
   syncFrame
-} from './sidebarFixtures';
+} from './fixtures';
 
 // The real LabIcon pulls in @jupyterlab/ui-components (React, web
 // components), whose ESM does not load in node; the sidebar only needs an
 // icon object to put on its title.
-vi.mock('../src/icons', () => ({
+vi.mock('../../src/sidebar/processIcon', () => ({
   processIcon: { name: 'syft-pm:icon', render: () => undefined }
 }));
 
