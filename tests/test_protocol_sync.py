@@ -71,3 +71,15 @@ def test_python_builders_emit_documented_fields():
     assert set(ts_interface_fields("IActionResultMessage")) == set(ar)
     err = protocol.error("m")
     assert set(ts_interface_fields("IErrorMessage")) == set(err)
+
+
+def test_status_lists_match():
+    # One list of statuses on each side: the TS mirror must not drift from syft_pm/status.py.
+    from syft_pm import status
+
+    assert ts_const_list("STATUSES") == protocol.STATUSES
+    assert set(ts_const_list("ACTIVE_STATUSES")) == set(protocol.ACTIVE_STATUSES)
+    assert set(ts_const_list("FINAL_STATUSES")) == set(protocol.FINAL_STATUSES)
+    assert set(ts_const_list("UP_STATUSES")) == set(status.UP_STATUSES)
+    m = re.search(r"export const ERROR_STATUS = '([^']+)';", TS)
+    assert m and m.group(1) == protocol.ERROR_STATUS

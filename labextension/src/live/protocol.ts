@@ -57,16 +57,74 @@ export const LOG_STREAMS = ['stdout', 'stderr'] as const;
 
 export type LogStreamName = (typeof LOG_STREAMS)[number];
 
-/** `error` is reported for a registry entry whose files cannot be read. */
-export type WireStatus =
-  | 'starting'
-  | 'running'
-  | 'unhealthy'
-  | 'stopping'
-  | 'stopped'
-  | 'exited'
-  | 'failed'
-  | 'error';
+/**
+ * Every status a process can have, in lifecycle order (`STATUSES` in
+ * `syft_pm/status.py`). `queued`: waiting for a cluster scheduler.
+ */
+export const STATUSES = [
+  'queued',
+  'starting',
+  'running',
+  'unhealthy',
+  'stopping',
+  'stopped',
+  'exited',
+  'failed'
+] as const;
+
+/** A supervisor is (or should be) looking after the process. */
+export const ACTIVE_STATUSES = [
+  'queued',
+  'starting',
+  'running',
+  'unhealthy',
+  'stopping'
+] as const;
+
+/** Nothing will change any more unless someone starts the process again. */
+export const FINAL_STATUSES = ['stopped', 'exited', 'failed'] as const;
+
+/** The command itself runs, so an uptime (and a pid) means something. */
+export const UP_STATUSES = ['running', 'unhealthy', 'stopping'] as const;
+
+/** Reported for a registry entry whose files cannot be read, never written. */
+export const ERROR_STATUS = 'error';
+
+/** A status a managed process can have. */
+export type ProcessStatus = (typeof STATUSES)[number];
+
+/** A status on the wire: a process status, or `error`. */
+export type WireStatus = ProcessStatus | typeof ERROR_STATUS;
+
+/** What a view shows before it knows the live state of a process. */
+export const UNKNOWN_STATUS = 'unknown';
+
+/** A status as a view sees it: a known status or `unknown`. */
+export type DisplayStatus = ProcessStatus | typeof UNKNOWN_STATUS;
+
+function isIn(list: readonly string[], value: unknown): boolean {
+  return typeof value === 'string' && list.includes(value);
+}
+
+/** Whether a value is one of the known process statuses. */
+export function isProcessStatus(value: unknown): value is ProcessStatus {
+  return isIn(STATUSES, value);
+}
+
+/** Whether a supervisor is (or should be) looking after the process. */
+export function isActive(status: unknown): boolean {
+  return isIn(ACTIVE_STATUSES, status);
+}
+
+/** Whether the process is over (stopped, exited or failed). */
+export function isFinal(status: unknown): boolean {
+  return isIn(FINAL_STATUSES, status);
+}
+
+/** Whether the command runs (its uptime ticks). */
+export function isUp(status: unknown): boolean {
+  return isIn(UP_STATUSES, status);
+}
 
 export interface IHealth {
   status: string | null;

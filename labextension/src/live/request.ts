@@ -18,6 +18,14 @@ export const API_NAMESPACE = 'syft-pm/api';
 export const EVENTS_ENDPOINT = 'events';
 
 /**
+ * The response of `GET /syft-pm/api/status`.
+ */
+export interface IServerStatus {
+  version: string;
+  [key: string]: unknown;
+}
+
+/**
  * A failed call to the syft_pm server extension.
  *
  * `status` is the HTTP status, or 0 when the server could not be reached at

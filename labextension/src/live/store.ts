@@ -12,6 +12,7 @@ import {
   IDeltaMessage,
   IProcessState,
   ISnapshotMessage,
+  isUp,
   LOG_STREAMS,
   LogLine,
   LogStreamName,
@@ -322,11 +323,4 @@ export class ProcessStore {
   private _live = false;
   private _changed = new Signal<ProcessStore, IStoreChange>(this);
   private _liveChanged = new Signal<ProcessStore, boolean>(this);
-}
-
-/** Statuses in which a process has a running command (uptime ticks). */
-export function isUp(status: string): boolean {
-  return (
-    status === 'running' || status === 'unhealthy' || status === 'stopping'
-  );
 }

@@ -26,9 +26,9 @@ import {
   ServerChannel
 } from '../live/channel';
 import { Action } from '../live/protocol';
-import { requestAPI, SyftPmApiError } from '../live/request';
+import { IServerStatus, requestAPI, SyftPmApiError } from '../live/request';
 import { ProcessStore } from '../live/store';
-import { IProcessReference, IServerStatus } from '../types';
+import { IProcessReference } from './reference';
 
 /**
  * Where a source gets its state from right now.

@@ -16,14 +16,18 @@ import { Widget } from '@lumino/widgets';
 
 import { IKernelLocator, LiveMode, LiveSource } from './liveSource';
 import { PROCESS_CLASS, ProcessView } from '../process/processView';
-import { parseProcessReference } from './reference';
+import {
+  IProcessReference,
+  parseProcessReference,
+  PROCESS_MIME_TYPE
+} from './reference';
 import {
   DEFAULT_SETTINGS,
   ISyftPmSettings,
   LiveSettings
 } from '../ui/settings';
 import { ProcessStore } from '../live/store';
-import { IProcessReference, PROCESS_MIME_TYPE, UNKNOWN_STATUS } from '../types';
+import { UNKNOWN_STATUS } from '../live/protocol';
 
 export { PROCESS_CLASS } from '../process/processView';
 

@@ -1,8 +1,38 @@
-import {
-  IProcessReference,
-  SUPPORTED_REFERENCE_VERSIONS,
-  PROCESS_MIME_TYPE
-} from '../types';
+/**
+ * The reference a cell output renders: which process of which registry, not
+ * its state (the live state comes from the kernel or the server extension).
+ */
+/**
+ * The MIME type of the inline process output (a reference, not the state).
+ */
+export const PROCESS_MIME_TYPE = 'application/vnd.syft-pm.process+json';
+
+/**
+ * The data of a `application/vnd.syft-pm.process+json` bundle.
+ */
+export interface IProcessReference {
+  /**
+   * Version of the reference format.
+   */
+  version: number;
+  /**
+   * The id of the registry (one per `SYFT_PM_HOME`).
+   */
+  registry_id: string;
+  /**
+   * The process name, unique in its registry.
+   */
+  name: string;
+  /**
+   * The registry directory on the host of the kernel.
+   */
+  home: string;
+}
+
+/**
+ * The reference format versions this frontend understands.
+ */
+export const SUPPORTED_REFERENCE_VERSIONS: readonly number[] = [1];
 
 /**
  * The outcome of reading a process reference out of a MIME bundle.

@@ -1,7 +1,11 @@
 /**
  * Pure formatting helpers shared by the sidebar and the cell renderer.
  */
-import { DisplayStatus, isProcessStatus, UNKNOWN_STATUS } from '../types';
+import {
+  DisplayStatus,
+  isProcessStatus,
+  UNKNOWN_STATUS
+} from '../live/protocol';
 
 /**
  * What the views print for a missing or meaningless value.
@@ -82,6 +86,7 @@ export function statusTone(status: string | null | undefined): StatusTone {
   switch (status) {
     case 'running':
       return 'ok';
+    case 'queued':
     case 'starting':
     case 'unhealthy':
     case 'stopping':

@@ -4,8 +4,7 @@
  * be carried out at all; one action runs at a time, and a failure is shown
  * in the view.
  */
-import { Action, IProcessState } from '../live/protocol';
-import { isUp } from '../live/store';
+import { Action, IProcessState, isUp } from '../live/protocol';
 
 /**
  * Runs an action for the view; rejects with an `Error` whose message the

@@ -4,8 +4,8 @@
  * health age tick by this browser's clock, corrected by the store's offset.
  */
 import { formatBytes, formatUptime, PLACEHOLDER } from './format';
-import { IHealth, IProcessState } from '../live/protocol';
-import { isUp, ProcessStore } from '../live/store';
+import { IHealth, IProcessState, isUp } from '../live/protocol';
+import { ProcessStore } from '../live/store';
 
 export class ProcessFacts {
   constructor(

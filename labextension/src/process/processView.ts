@@ -17,9 +17,14 @@ import { formatUptime, statusClass } from './format';
 import { LogPane } from '../logs/logPane';
 import { ActionRunner, ProcessButtons } from './processButtons';
 import { ProcessFacts } from './processFacts';
-import { IProcessState, LOG_STREAMS, LogStreamName } from '../live/protocol';
+import {
+  IProcessState,
+  isProcessStatus,
+  LOG_STREAMS,
+  LogStreamName,
+  UNKNOWN_STATUS
+} from '../live/protocol';
 import { IStoreChange, ProcessStore } from '../live/store';
-import { isProcessStatus, UNKNOWN_STATUS } from '../types';
 
 export type { ActionRunner } from './processButtons';
 

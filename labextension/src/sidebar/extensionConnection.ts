@@ -6,8 +6,12 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IChannel } from '../live/channel';
-import { isAbortError, requestAPI, SyftPmApiError } from '../live/request';
-import { IServerStatus } from '../types';
+import {
+  isAbortError,
+  IServerStatus,
+  requestAPI,
+  SyftPmApiError
+} from '../live/request';
 
 /**
  * Reads `GET /syft-pm/api/status`; an option so tests can replace it.

@@ -3,8 +3,13 @@
  * the active kernel's rows merged), which of them a filter keeps, in which
  * order, and how a row's origin is named. No DOM, no I/O: unit-tested as is.
  */
-import { IProcessState } from '../live/protocol';
-import { isUp } from '../live/store';
+import {
+  IProcessState,
+  isActive,
+  isFinal,
+  isUp,
+  STATUSES
+} from '../live/protocol';
 
 /**
  * Where a row's state comes from: the server extension's websocket, or only
@@ -117,26 +122,14 @@ export function rowUptime(row: IProcessRow, nowMs: number): number | null {
 
 // -- status filter --------------------------------------------------------------
 
-/** Statuses with a live command. */
-export const ACTIVE_STATUSES: readonly string[] = [
-  'starting',
-  'running',
-  'unhealthy',
-  'stopping'
-];
-
-/** Statuses that need the user's attention. */
+/**
+ * Statuses that need the user's attention (a view's grouping; the statuses
+ * themselves, active and final, are listed once in `live/protocol.ts`).
+ */
 export const PROBLEM_STATUSES: readonly string[] = [
   'unhealthy',
   'failed',
   'error'
-];
-
-/** Statuses of a process that is over. */
-export const FINISHED_STATUSES: readonly string[] = [
-  'stopped',
-  'exited',
-  'failed'
 ];
 
 /**
@@ -147,13 +140,10 @@ export const STATUS_FILTERS: readonly { value: string; label: string }[] = [
   { value: 'active', label: 'Active' },
   { value: 'problems', label: 'Problems' },
   { value: 'finished', label: 'Finished' },
-  { value: 'running', label: 'Running' },
-  { value: 'starting', label: 'Starting' },
-  { value: 'unhealthy', label: 'Unhealthy' },
-  { value: 'stopping', label: 'Stopping' },
-  { value: 'stopped', label: 'Stopped' },
-  { value: 'exited', label: 'Exited' },
-  { value: 'failed', label: 'Failed' },
+  ...STATUSES.map(value => ({
+    value,
+    label: value[0].toUpperCase() + value.slice(1)
+  })),
   { value: 'error', label: 'Unreadable' }
 ];
 
@@ -163,11 +153,11 @@ export function matchesStatus(status: string, filter: string): boolean {
     case 'all':
       return true;
     case 'active':
-      return ACTIVE_STATUSES.includes(status);
+      return isActive(status);
     case 'problems':
       return PROBLEM_STATUSES.includes(status);
     case 'finished':
-      return FINISHED_STATUSES.includes(status);
+      return isFinal(status);
     default:
       return status === filter;
   }
@@ -445,7 +435,7 @@ export function compareNames(a: string, b: string): number {
  * one that is over.
  */
 export function statusRank(status: string): number {
-  if (ACTIVE_STATUSES.includes(status)) {
+  if (isActive(status)) {
     return 0;
   }
   if (status === 'failed' || status === 'error') {
@@ -533,7 +523,7 @@ export function summarize(rows: Iterable<IProcessRow>): {
   let problems = 0;
   for (const row of rows) {
     total += 1;
-    if (ACTIVE_STATUSES.includes(row.state.status)) {
+    if (isActive(row.state.status)) {
       active += 1;
     }
     if (PROBLEM_STATUSES.includes(row.state.status)) {

@@ -5,9 +5,8 @@
  * are shown in the panel and rethrown.
  */
 import { ProcessFleet } from './processFleet';
-import { Action } from '../live/protocol';
+import { Action, isUp } from '../live/protocol';
 import { IProcessRow } from './model';
-import { isUp } from '../live/store';
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

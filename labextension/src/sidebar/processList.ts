@@ -10,7 +10,7 @@
 import { formatBytes, formatUptime, statusClass } from '../process/format';
 import { IProcessRow, rowUptime } from './model';
 import { iconButton } from '../ui/icons';
-import { isUp } from '../live/store';
+import { isUp } from '../live/protocol';
 
 export type RowAction = 'stop' | 'start' | 'restart' | 'open';
 

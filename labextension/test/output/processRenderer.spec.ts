@@ -20,7 +20,10 @@ import {
 import { LogLine } from '../../src/live/protocol';
 import { LiveSettings } from '../../src/ui/settings';
 import { ProcessStore } from '../../src/live/store';
-import { IProcessReference, PROCESS_MIME_TYPE } from '../../src/types';
+import {
+  IProcessReference,
+  PROCESS_MIME_TYPE
+} from '../../src/output/reference';
 import { delta, FakeChannel, snapshot } from '../fixtures';
 
 const reference: IProcessReference = {

@@ -8,7 +8,7 @@ import {
   statusClass,
   statusTone
 } from '../../src/process/format';
-import { PROCESS_STATUSES } from '../../src/types';
+import { STATUSES as PROCESS_STATUSES } from '../../src/live/protocol';
 
 describe('formatUptime', () => {
   it.each([

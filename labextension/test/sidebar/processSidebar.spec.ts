@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProcessDetail } from '../../src/sidebar/detail/processDetail';
 import { INotice, INotifier } from '../../src/sidebar/notifications';
 import { ProcessFleet } from '../../src/sidebar/processFleet';
-import { SyftPmApiError } from '../../src/live/request';
+import { IServerStatus, SyftPmApiError } from '../../src/live/request';
 import {
   describeConnectionError,
   ProcessSidebar,
@@ -13,7 +13,6 @@ import {
   START_SNIPPET,
   StatusFetcher
 } from '../../src/sidebar/processSidebar';
-import { IServerStatus } from '../../src/types';
 import {
   delta,
   FakeChannel,

@@ -5,9 +5,8 @@
  */
 import { formatBytes, formatUptime } from '../../process/format';
 import { formatCpu, PortUrl, statusText } from '../processList';
-import { LOG_STREAMS } from '../../live/protocol';
+import { isUp, LOG_STREAMS } from '../../live/protocol';
 import { IProcessRow, rowUptime } from '../model';
-import { isUp } from '../../live/store';
 
 function fmtTime(t: unknown): string {
   if (typeof t !== 'number' || !Number.isFinite(t)) {

@@ -17,10 +17,9 @@ import { ILogSource } from '../../logs/logSource';
 import { LogView } from '../../logs/logView';
 import { IRowsChange } from '../processFleet';
 import { PortUrl } from '../processList';
-import { LogStreamName } from '../../live/protocol';
+import { isUp, LogStreamName } from '../../live/protocol';
 import { IProcessRow, labPath, rowUptime } from '../model';
 import { iconButton } from '../../ui/icons';
-import { isUp } from '../../live/store';
 
 /**
  * What the detail view needs from the sidebar.
