@@ -33,10 +33,20 @@ class PayloadRejected(Exception):
     """The payload is not the one run_function wrote; it must not be unpickled."""
 
 
+def _check_private(path: Path, st: os.stat_result) -> None:
+    """Only a file of ours that no one else can write is trusted (the same rule as the
+    registry's: syft_pm.registry.secure_entry)."""
+    if st.st_uid != os.geteuid():
+        raise PayloadRejected(f"{path} belongs to uid {st.st_uid}, not to this user")
+    if st.st_mode & 0o022:
+        raise PayloadRejected(f"{path} is writable by others (mode {st.st_mode & 0o777:04o})")
+
+
 def _read_private(path: Path) -> bytes:
     # O_NOFOLLOW: a symlink planted in place of the payload is not followed.
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     with os.fdopen(fd, "rb") as f:
+        _check_private(path, os.fstat(f.fileno()))
         return f.read(MAX_PAYLOAD_BYTES + 1)
 
 
@@ -46,7 +56,10 @@ def recorded_sha256(payload_path: Path) -> str:
 
     config = payload_path.parent / "config.json"
     try:
+        _check_private(config, os.lstat(config))
         digest = read_json(config).get("function_sha256")
+    except FileNotFoundError:
+        raise PayloadRejected(f"cannot check {payload_path}: {config} is missing") from None
     except RegistryFileError as e:
         raise PayloadRejected(f"cannot check {payload_path}: {e}") from None
     if not isinstance(digest, str) or len(digest) != 64:

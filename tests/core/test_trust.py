@@ -17,6 +17,7 @@ import psutil
 import pytest
 from pmtest import wait_for
 
+from syft_pm import function_runner
 from syft_pm.manager import ProcessManager, ProcessNotFoundError
 from syft_pm.names import InvalidNameError, is_valid_name, validate_name
 from syft_pm.registry import Registry, RegistryPermissionError
@@ -241,3 +242,31 @@ def test_a_start_in_progress_does_not_read_as_failed(pm: ProcessManager) -> None
         assert pm.get("quick").status == "starting"
     assert pm.get("quick").status == "failed"
     assert "supervisor failed to start" in (pm.get("quick").reason or "")
+
+
+@pytest.mark.parametrize("loose", ["mode", "owner"])
+def test_function_runner_refuses_a_payload_others_could_have_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], loose: str
+) -> None:
+    """Even with a matching hash: the supervisor's own restarts run function_runner
+    without the manager's checks, so the runner applies the registry's rule itself."""
+    if loose == "owner" and os.geteuid() != 0:
+        pytest.skip("needs root to give a file to another uid")
+    marker = tmp_path / "planted-code-ran"
+    payload = pickle.dumps(_Planted(marker))
+    d = tmp_path / "entry"
+    d.mkdir(mode=0o700)
+    (d / "config.json").write_text(
+        json.dumps({"schema": 1, "function_sha256": hashlib.sha256(payload).hexdigest()})
+    )
+    pkl = d / "function.pkl"
+    pkl.write_bytes(payload)
+    if loose == "mode":
+        pkl.chmod(0o666)
+    else:
+        pkl.chmod(0o600)
+        os.chown(pkl, FOREIGN_UID, FOREIGN_UID)
+    assert function_runner.main([str(pkl)]) == 2
+    assert not marker.exists()
+    err = capsys.readouterr().err
+    assert str(pkl) in err and ("writable by others" in err or f"uid {FOREIGN_UID}" in err)
