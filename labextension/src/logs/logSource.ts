@@ -14,12 +14,10 @@ import { IDisposable } from '@lumino/disposable';
 import { PromiseDelegate } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import {
-  IChannel,
-  KernelChannel,
-  LiveConnection,
-  ServerChannel
-} from '../live/channel';
+import { IChannel } from '../live/channel';
+import { KernelChannel } from '../live/kernelChannel';
+import { LiveConnection } from '../live/liveConnection';
+import { ServerChannel } from '../live/serverChannel';
 import {
   LogLine,
   LogStreamName,

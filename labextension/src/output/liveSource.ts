@@ -17,14 +17,10 @@ import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import {
-  ChannelStatus,
-  IChannel,
-  ISubscriptionOptions,
-  KernelChannel,
-  LiveConnection,
-  ServerChannel
-} from '../live/channel';
+import { ChannelStatus, IChannel, ISubscriptionOptions } from '../live/channel';
+import { KernelChannel } from '../live/kernelChannel';
+import { LiveConnection } from '../live/liveConnection';
+import { ServerChannel } from '../live/serverChannel';
 import { Action } from '../live/protocol';
 import { IServerStatus, requestAPI, SyftPmApiError } from '../live/request';
 import { ProcessStore } from '../live/store';

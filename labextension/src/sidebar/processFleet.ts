@@ -11,12 +11,10 @@ import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import {
-  IChannel,
-  KernelChannel,
-  LiveConnection,
-  ServerChannel
-} from '../live/channel';
+import { IChannel } from '../live/channel';
+import { KernelChannel } from '../live/kernelChannel';
+import { LiveConnection } from '../live/liveConnection';
+import { ServerChannel } from '../live/serverChannel';
 import { Action } from '../live/protocol';
 import { requestAPI } from '../live/request';
 import { IProcessRow, KERNEL_KEY_PREFIX, mergeRows, RowSource } from './model';

@@ -2,13 +2,10 @@ import { Kernel, KernelMessage, ServerConnection } from '@jupyterlab/services';
 import { Signal } from '@lumino/signaling';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import {
-  ChannelStatus,
-  KernelChannel,
-  LiveConnection,
-  RECONNECT,
-  ServerChannel
-} from '../../src/live/channel';
+import { ChannelStatus } from '../../src/live/channel';
+import { KernelChannel } from '../../src/live/kernelChannel';
+import { LiveConnection } from '../../src/live/liveConnection';
+import { RECONNECT, ServerChannel } from '../../src/live/serverChannel';
 import { ServerMessage } from '../../src/live/protocol';
 import { ProcessStore } from '../../src/live/store';
 import { delta, FakeChannel, snapshot } from '../fixtures';
