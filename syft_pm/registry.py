@@ -329,7 +329,14 @@ class Registry:
     @staticmethod
     @contextlib.contextmanager
     def _raw_lock(path: Path, timeout: float) -> Iterator[None]:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        # O_NOFOLLOW: a symlink planted as a lock file must not make us create or open
+        # a file elsewhere.
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise RegistryError(f"{path} is a symbolic link, not a lock file") from None
+            raise
         try:
             deadline = time.monotonic() + timeout
             delay = 0.001

@@ -20,7 +20,7 @@ from pmtest import wait_for
 from syft_pm import function_runner
 from syft_pm.manager import ProcessManager, ProcessNotFoundError
 from syft_pm.names import InvalidNameError, is_valid_name, validate_name
-from syft_pm.registry import Registry, RegistryPermissionError
+from syft_pm.registry import Registry, RegistryError, RegistryPermissionError
 
 
 @pytest.mark.parametrize("name", ["web\n", "web\r\n", "a\nb", "web\n\n", "\nweb"])
@@ -270,3 +270,14 @@ def test_function_runner_refuses_a_payload_others_could_have_written(
     assert not marker.exists()
     err = capsys.readouterr().err
     assert str(pkl) in err and ("writable by others" in err or f"uid {FOREIGN_UID}" in err)
+
+
+def test_a_symlink_planted_as_a_lock_file_is_not_followed(
+    pm: ProcessManager, tmp_path: Path
+) -> None:
+    pm.registry.ensure()
+    elsewhere = tmp_path / "elsewhere.lock"
+    (pm.home / "locks" / "web.lock").symlink_to(elsewhere)
+    with pytest.raises(RegistryError, match="symbolic link"):
+        pm.run("web", ["true"])
+    assert not elsewhere.exists()
