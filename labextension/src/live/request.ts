@@ -1,11 +1,17 @@
 /**
- * THE one module that talks HTTP to the syft_pm server extension.
+ * THE one module that talks HTTP to the syft_pm server extension: one
+ * function per REST route (`getStatus`, `listProcesses`, `getProcess`,
+ * `getLogs`, `runAction`, `removeProcess`), as `@jupyterlab/services` does.
  *
  * Every request goes through `ServerConnection.makeRequest`, which adds the
  * auth token and the XSRF header; nothing else in the frontend calls `fetch`.
+ * The route functions take the call to use (`ApiCall`), so a view can be
+ * given another one (a test's fake) without knowing the routes.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+
+import { Action, LogLine, LogStreamName } from './protocol';
 
 /**
  * Where the server extension's REST API lives, relative to the base URL.
@@ -216,4 +222,127 @@ export function isAbortError(error: unknown): boolean {
     error instanceof ServerConnection.NetworkError &&
     /abort/i.test(error.message)
   );
+}
+
+// -- the routes ------------------------------------------------------------------
+
+/**
+ * Calls an endpoint below `syft-pm/api/` and returns its JSON (tests pass a
+ * fake; by default `requestAPI` with the page's settings).
+ */
+export type ApiCall = <T>(endPoint: string, init?: RequestInit) => Promise<T>;
+
+/** `requestAPI` with the page's settings. */
+export const pageApi: ApiCall = <T>(endPoint: string, init: RequestInit = {}) =>
+  requestAPI<T>(endPoint, init);
+
+function processPath(name: string): string {
+  return `processes/${encodeURIComponent(name)}`;
+}
+
+/** `GET status`: the server extension's version (and its registry). */
+export function getStatus(
+  signal?: AbortSignal,
+  api: ApiCall = pageApi
+): Promise<IServerStatus> {
+  return api<IServerStatus>(
+    'status',
+    signal ? { method: 'GET', signal } : { method: 'GET' }
+  );
+}
+
+/** `GET processes`: every process the server extension sees. */
+export function listProcesses(
+  api: ApiCall = pageApi
+): Promise<Record<string, unknown>> {
+  return api<Record<string, unknown>>('processes', { method: 'GET' });
+}
+
+/** `GET processes/<name>`: everything `info()` knows about one process. */
+export function getProcess(
+  name: string,
+  api: ApiCall = pageApi
+): Promise<Record<string, unknown>> {
+  return api<Record<string, unknown>>(processPath(name), { method: 'GET' });
+}
+
+/**
+ * What `GET processes/<name>/logs` may take: `lines` per page, and one of a
+ * `before` cursor (older lines), an `after` cursor (newer lines) or a
+ * `search` text.
+ */
+export interface ILogsQuery {
+  stream: LogStreamName;
+  lines: number;
+  before?: string;
+  after?: string;
+  search?: string;
+}
+
+/** The answer of `GET processes/<name>/logs`. */
+export interface ILogsAnswer {
+  lines?: LogLine[];
+  before?: string | null;
+  cursor?: string | null;
+  skipped?: number;
+  reset?: boolean;
+}
+
+/** `GET processes/<name>/logs`: a page of one stream's lines. */
+export function getLogs(
+  name: string,
+  query: ILogsQuery,
+  api: ApiCall = pageApi
+): Promise<ILogsAnswer> {
+  const params: Record<string, string> = {
+    stream: query.stream,
+    lines: String(query.lines)
+  };
+  for (const key of ['before', 'after', 'search'] as const) {
+    const value = query[key];
+    if (value !== undefined) {
+      params[key] = value;
+    }
+  }
+  const search = new URLSearchParams(params).toString();
+  return api<ILogsAnswer>(`${processPath(name)}/logs?${search}`, {
+    method: 'GET'
+  });
+}
+
+/** What an action may take: a stop timeout, a forced remove. */
+export interface IActionArgs {
+  timeout?: number;
+  force?: boolean;
+}
+
+/** `DELETE processes/<name>`: remove a process (`force`: even if running). */
+export function removeProcess(
+  name: string,
+  args: { force?: boolean } = {},
+  api: ApiCall = pageApi
+): Promise<unknown> {
+  return api(`${processPath(name)}${args.force ? '?force=1' : ''}`, {
+    method: 'DELETE'
+  });
+}
+
+/**
+ * `POST processes/<name>/<action>` (stop, restart, start), or `remove` as
+ * `DELETE processes/<name>`.
+ */
+export function runAction(
+  action: Action,
+  name: string,
+  args: IActionArgs = {},
+  api: ApiCall = pageApi
+): Promise<unknown> {
+  if (action === 'remove') {
+    return removeProcess(name, { force: args.force }, api);
+  }
+  const body = args.timeout !== undefined ? { timeout: args.timeout } : {};
+  return api(`${processPath(name)}/${action}`, {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
 }

@@ -9,22 +9,19 @@
  * `KernelLogSource`: a process only the active kernel sees: its comm carries
  * the lines; no paging (the comm has no cursors), search runs in the browser.
  */
-import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { PromiseDelegate } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IChannel } from '../live/channel';
-import { KernelChannel } from '../live/kernelChannel';
+import { IChannel, ISubscriptionOptions } from '../live/channel';
 import { LiveConnection } from '../live/liveConnection';
-import { ServerChannel } from '../live/serverChannel';
 import {
   LogLine,
   LogStreamName,
   LOG_STREAMS,
   ServerMessage
 } from '../live/protocol';
-import { ApiCall } from '../sidebar/processFleet';
+import { ApiCall, getLogs, ILogsAnswer, ILogsQuery } from '../live/request';
 import { ProcessStore } from '../live/store';
 
 export interface ILogPage {
@@ -59,27 +56,27 @@ export interface ILogSource extends IDisposable {
   search(stream: LogStreamName, text: string, n: number): Promise<LogLine[]>;
 }
 
-interface IRestLogs {
-  lines: LogLine[];
-  before?: string | null;
-  cursor?: string | null;
-  skipped?: number;
-  reset?: boolean;
-}
-
 /**
  * Logs through the server extension.
  */
 export class RestLogSource implements ILogSource {
+  /** What the doorbell channel must subscribe to: this process, with lines. */
+  static subscription(name: string): ISubscriptionOptions {
+    return { names: [name], logs: true };
+  }
+
   constructor(
     readonly name: string,
     private readonly _api: ApiCall,
-    options: { channel?: IChannel | null } = {}
+    options: {
+      /**
+       * The doorbell: a channel subscribed to this one process with log
+       * lines (the server's websocket in JupyterLab); null to only poll.
+       */
+      channel: IChannel | null;
+    }
   ) {
-    const channel =
-      options.channel === undefined
-        ? new ServerChannel({ names: [name], logs: true })
-        : options.channel;
+    const channel = options.channel;
     this._channel = channel;
     if (channel) {
       channel.received.connect(this._onMessage, this);
@@ -104,7 +101,7 @@ export class RestLogSource implements ILogSource {
   }
 
   async tail(stream: LogStreamName, n: number): Promise<ILogPage> {
-    const r = await this._get({ stream, lines: String(n) });
+    const r = await this._get({ stream, lines: n });
     return {
       lines: r.lines ?? [],
       before: r.before ?? null,
@@ -117,7 +114,7 @@ export class RestLogSource implements ILogSource {
     before: string,
     n: number
   ): Promise<ILogPage> {
-    const r = await this._get({ stream, lines: String(n), before });
+    const r = await this._get({ stream, lines: n, before });
     return { lines: r.lines ?? [], before: r.before ?? null, cursor: null };
   }
 
@@ -126,7 +123,7 @@ export class RestLogSource implements ILogSource {
     cursor: string,
     n: number
   ): Promise<ILogSince> {
-    const r = await this._get({ stream, lines: String(n), after: cursor });
+    const r = await this._get({ stream, lines: n, after: cursor });
     return {
       lines: r.lines ?? [],
       cursor: r.cursor ?? cursor,
@@ -139,7 +136,7 @@ export class RestLogSource implements ILogSource {
     text: string,
     n: number
   ): Promise<LogLine[]> {
-    const r = await this._get({ stream, lines: String(n), search: text });
+    const r = await this._get({ stream, lines: n, search: text });
     // The server answers newest first.
     return (r.lines ?? []).slice().reverse();
   }
@@ -156,12 +153,8 @@ export class RestLogSource implements ILogSource {
     Signal.clearData(this);
   }
 
-  private _get(query: Record<string, string>): Promise<IRestLogs> {
-    const params = new URLSearchParams(query).toString();
-    return this._api<IRestLogs>(
-      `processes/${encodeURIComponent(this.name)}/logs?${params}`,
-      { method: 'GET' }
-    );
+  private _get(query: ILogsQuery): Promise<ILogsAnswer> {
+    return getLogs(this.name, query, this._api);
   }
 
   private _onMessage(_: IChannel, msg: ServerMessage): void {
@@ -191,19 +184,19 @@ export class RestLogSource implements ILogSource {
  * Logs of a process only a kernel sees, through its comm.
  */
 export class KernelLogSource implements ILogSource {
+  /** What the kernel's channel must subscribe to: this process, with lines. */
+  static subscription(name: string, capacity: number): ISubscriptionOptions {
+    return { names: [name], logs: true, logLines: capacity };
+  }
+
   constructor(
     readonly name: string,
-    kernelOrChannel: Kernel.IKernelConnection | IChannel,
+    /**
+     * The kernel's channel, opened with `KernelLogSource.subscription`.
+     */
+    channel: IChannel,
     capacity: number
   ) {
-    const channel =
-      'kind' in kernelOrChannel
-        ? kernelOrChannel
-        : new KernelChannel(kernelOrChannel, {
-            names: [name],
-            logs: true,
-            logLines: capacity
-          });
     this._channel = channel;
     this._store = new ProcessStore({ logLines: capacity });
     this._connection = new LiveConnection(this._store, channel);

@@ -22,7 +22,12 @@ import { KernelChannel } from '../live/kernelChannel';
 import { LiveConnection } from '../live/liveConnection';
 import { ServerChannel } from '../live/serverChannel';
 import { Action } from '../live/protocol';
-import { IServerStatus, requestAPI, SyftPmApiError } from '../live/request';
+import {
+  getStatus,
+  IServerStatus,
+  runAction,
+  SyftPmApiError
+} from '../live/request';
 import { ProcessStore } from '../live/store';
 import { IProcessReference } from './reference';
 
@@ -70,9 +75,7 @@ let statusCache: Promise<ISyftPmServerStatus | null> | null = null;
  */
 export function serverStatus(): Promise<ISyftPmServerStatus | null> {
   if (statusCache === null) {
-    const request = requestAPI<ISyftPmServerStatus>('status', {
-      method: 'GET'
-    }).then(
+    const request = getStatus().then(
       status => (typeof status === 'object' && status !== null ? status : null),
       error => {
         const permanent =
@@ -100,14 +103,7 @@ export function resetServerStatusCache(): void {
  * Carry out an action through the server extension's REST routes.
  */
 export function restAction(action: Action, name: string): Promise<unknown> {
-  const path = `processes/${encodeURIComponent(name)}`;
-  if (action === 'remove') {
-    return requestAPI(path, { method: 'DELETE' });
-  }
-  return requestAPI(`${path}/${action}`, {
-    method: 'POST',
-    body: JSON.stringify({})
-  });
+  return runAction(action, name);
 }
 
 /**

@@ -7,6 +7,8 @@
 import { ISignal } from '@lumino/signaling';
 
 import { IChannel } from '../live/channel';
+import { KernelChannel } from '../live/kernelChannel';
+import { ServerChannel } from '../live/serverChannel';
 import {
   detailId,
   IDetailController,
@@ -111,9 +113,18 @@ export class DetailViews {
     const kernel = host.activeNotebook?.kernel ?? null;
     const createLogSource = () =>
       row.source === 'kernel' && kernel
-        ? new KernelLogSource(name, kernel, host.settings.logLines)
+        ? new KernelLogSource(
+            name,
+            new KernelChannel(
+              kernel,
+              KernelLogSource.subscription(name, host.settings.logLines)
+            ),
+            host.settings.logLines
+          )
         : new RestLogSource(name, fleet.api, {
-            channel: options.logChannel ? options.logChannel(name) : undefined
+            channel: options.logChannel
+              ? options.logChannel(name)
+              : new ServerChannel(RestLogSource.subscription(name))
           });
     const detail = new ProcessDetail({
       key,

@@ -9,7 +9,7 @@ import { IChannel } from '../live/channel';
 import {
   isAbortError,
   IServerStatus,
-  requestAPI,
+  getStatus,
   SyftPmApiError
 } from '../live/request';
 
@@ -18,8 +18,7 @@ import {
  */
 export type StatusFetcher = (signal: AbortSignal) => Promise<IServerStatus>;
 
-export const fetchServerStatus: StatusFetcher = signal =>
-  requestAPI<IServerStatus>('status', { method: 'GET', signal });
+export const fetchServerStatus: StatusFetcher = signal => getStatus(signal);
 
 /**
  * The user-facing explanation of a failed status request.

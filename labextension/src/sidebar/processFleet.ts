@@ -16,7 +16,7 @@ import { KernelChannel } from '../live/kernelChannel';
 import { LiveConnection } from '../live/liveConnection';
 import { ServerChannel } from '../live/serverChannel';
 import { Action } from '../live/protocol';
-import { requestAPI } from '../live/request';
+import { ApiCall, getProcess, pageApi, runAction } from '../live/request';
 import { IProcessRow, KERNEL_KEY_PREFIX, mergeRows, RowSource } from './model';
 import { IStoreChange, ProcessStore } from '../live/store';
 
@@ -41,14 +41,6 @@ export interface IActiveNotebook {
 }
 
 /**
- * Calls the REST API (tests pass a fake).
- */
-export type ApiCall = <T>(endPoint: string, init?: RequestInit) => Promise<T>;
-
-const defaultApi: ApiCall = <T>(endPoint: string, init: RequestInit = {}) =>
-  requestAPI<T>(endPoint, init);
-
-/**
  * Builds the comm channel of a kernel (tests pass a fake).
  */
 export type KernelChannelFactory = (
@@ -65,7 +57,7 @@ export class ProcessFleet implements IDisposable {
   constructor(options: ProcessFleet.IOptions = {}) {
     this.serverChannel =
       options.serverChannel ?? new ServerChannel({ logs: false });
-    this._api = options.api ?? defaultApi;
+    this._api = options.api ?? pageApi;
     this._kernelChannelFactory = options.kernelChannel ?? defaultKernelChannel;
     this._server = new LiveConnection(this.serverStore, this.serverChannel);
     this.serverStore.changed.connect(this._onServerChange, this);
@@ -168,18 +160,7 @@ export class ProcessFleet implements IDisposable {
       await this._kernel.connection.action(action, row.name, args);
       return;
     }
-    const path = `processes/${encodeURIComponent(row.name)}`;
-    if (action === 'remove') {
-      await this._api(`${path}${args.force ? '?force=1' : ''}`, {
-        method: 'DELETE'
-      });
-      return;
-    }
-    const body = args.timeout !== undefined ? { timeout: args.timeout } : {};
-    await this._api(`${path}/${action}`, {
-      method: 'POST',
-      body: JSON.stringify(body)
-    });
+    await runAction(action, row.name, args, this._api);
   }
 
   /**
@@ -191,10 +172,7 @@ export class ProcessFleet implements IDisposable {
     if (!row || row.source !== 'server') {
       return null;
     }
-    return this._api<Record<string, unknown>>(
-      `processes/${encodeURIComponent(row.name)}`,
-      { method: 'GET' }
-    );
+    return getProcess(row.name, this._api);
   }
 
   /** The API call this fleet uses (the log view shares it). */

@@ -2,11 +2,18 @@ import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
 
 import {
+  ApiCall,
   apiUrl,
   errorMessage,
   eventsUrl,
+  getLogs,
+  getProcess,
+  getStatus,
   isAbortError,
+  listProcesses,
+  removeProcess,
   requestAPI,
+  runAction,
   SyftPmApiError
 } from '../../src/live/request';
 
@@ -200,6 +207,44 @@ describe('errorMessage', () => {
     expect(errorMessage(502, '', undefined)).toBe('HTTP 502');
     expect(errorMessage(403, 'Forbidden', 'Forbidden: bad XSRF')).toBe(
       'Forbidden: bad XSRF'
+    );
+  });
+});
+
+describe('the route functions', () => {
+  function recorder(): {
+    api: ApiCall;
+    calls: [string, RequestInit | undefined][];
+  } {
+    const calls: [string, RequestInit | undefined][] = [];
+    const api = (async (endPoint: string, init?: RequestInit) => {
+      calls.push([endPoint, init]);
+      return {};
+    }) as ApiCall;
+    return { api, calls };
+  }
+
+  it('call one route each, with the name escaped', async () => {
+    const { api, calls } = recorder();
+    await getStatus(undefined, api);
+    await listProcesses(api);
+    await getProcess('a b', api);
+    await getLogs('web', { stream: 'stderr', lines: 5, after: 'c1' }, api);
+    await runAction('stop', 'web', { timeout: 3 }, api);
+    await runAction('start', 'web', {}, api);
+    await runAction('remove', 'web', { force: true }, api);
+    await removeProcess('web', {}, api);
+    expect(calls.map(([url, init]) => [url, init?.method, init?.body])).toEqual(
+      [
+        ['status', 'GET', undefined],
+        ['processes', 'GET', undefined],
+        ['processes/a%20b', 'GET', undefined],
+        ['processes/web/logs?stream=stderr&lines=5&after=c1', 'GET', undefined],
+        ['processes/web/stop', 'POST', '{"timeout":3}'],
+        ['processes/web/start', 'POST', '{}'],
+        ['processes/web?force=1', 'DELETE', undefined],
+        ['processes/web', 'DELETE', undefined]
+      ]
     );
   });
 });
