@@ -7,6 +7,16 @@ Readers never read a whole file to show a few lines (the earlier package did, ev
 second): :meth:`LogStream.tail` reads backwards in blocks, :meth:`LogStream.read_since`
 costs one ``os.stat`` when nothing changed, and a flood is coalesced to the last
 ``max_lines`` lines with a count of the skipped ones.
+
+Output that is not lines: every line a reader returns is capped (:data:`TEXT_CAP`
+bytes; the writer already cuts the child's lines at 64 KiB, the cap guards files from
+elsewhere), and walking backwards never joins an unbounded run of bytes without a
+newline, so reading costs what is returned. A stored piece that continues the line
+before it (``+`` after its stamp) is a :class:`LogLine` with ``cont=True``.
+:meth:`LogStream.tail` shows lines as a terminal would (carriage returns rendered by
+:func:`syft_pm.termtext.render_cr`, a progress bar once); the cursor reads
+(:meth:`~LogStream.read_since`, :meth:`~LogStream.lines_before`, which feed the wire)
+return the raw text.
 """
 
 from __future__ import annotations
@@ -17,26 +27,35 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, overload
 
-from .logwriter import DEFAULT_BACKUPS, PREFIX_LEN
+from .logwriter import DEFAULT_BACKUPS, LINE_MAX, PREFIX_LEN
+from .termtext import render_cr
 
 #: Log files are opened without following symlinks: whatever is planted in the
 #: registry, a reader never reads a file outside it.
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW
 
 _MAX_BLOCK = 1 << 20
+#: The most bytes of one stored line a reader decodes (the writer's pieces are smaller).
+TEXT_CAP = LINE_MAX
+_CUT_MARK = "\u2026"  # appended to a line a reader had to shorten
+#: How many bytes of a redrawn line's overwritten pieces tail() walks past looking for
+#: older lines; past that it stops (a bar redrawn for more than 1 MiB hides the rest).
+_SUPERSEDED_BUDGET = 1 << 20
 
 
 @dataclass(frozen=True)
 class LogLine:
-    """One line: ``t`` is its epoch time (None if it carries no valid stamp)."""
+    """One line: ``t`` is its epoch time (None if it carries no valid stamp); ``cont``
+    says it continues the stored line before it (a line cut by the writer)."""
 
     t: float | None
     text: str
+    cont: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"t": self.t, "text": self.text}
@@ -67,7 +86,7 @@ def _stamp_epoch(raw: bytes) -> float | None:
     """Epoch seconds of a ``YYYY-MM-DDTHH:MM:SS.mmmZ`` prefix, None if it isn't one."""
     if (
         len(raw) < PREFIX_LEN
-        or raw[24] != 0x20
+        or (raw[24] != 0x20 and raw[24] != 0x2B)  # " ", or "+" for a continuation
         or raw[23] != 0x5A
         or raw[19] != 0x2E
         or raw[10] != 0x54
@@ -99,21 +118,34 @@ def _stamp_epoch(raw: bytes) -> float | None:
     return base + int(ms) / 1000
 
 
+def _is_cont(raw: bytes) -> bool:
+    """Does this stored line continue the one before it (``+`` after the stamp)?"""
+    return len(raw) >= PREFIX_LEN and raw[24] == 0x2B and _stamp_epoch(raw) is not None
+
+
 def parse_line(raw: bytes) -> LogLine:
-    """Split a raw stored line into its time and its text (utf-8, errors replaced)."""
+    """Split a raw stored line into its time and its text (utf-8, errors replaced),
+    at most :data:`TEXT_CAP` bytes of it."""
     t = _stamp_epoch(raw)
     body = raw[PREFIX_LEN:] if t is not None else raw
-    return LogLine(t, body.decode("utf-8", "replace"))
+    cont = t is not None and raw[24] == 0x2B
+    if len(body) > TEXT_CAP:
+        return LogLine(t, body[:TEXT_CAP].decode("utf-8", "replace") + _CUT_MARK, cont)
+    return LogLine(t, body.decode("utf-8", "replace"), cont)
 
 
 def _rchunks(fd: int, start: int, end: int) -> Iterator[tuple[int, bytes]]:
     """Walk ``[start, end)`` backwards in blocks of whole lines: ``(offset, b"l1\\nl2")``.
 
     A final newline at ``end`` does not make an empty last line; blocks grow from 8 KiB
-    so that ``tail(20)`` costs one small read whatever the file size.
+    so that ``tail(20)`` costs one small read whatever the file size. A line longer than
+    :data:`TEXT_CAP` is yielded alone, as its first TEXT_CAP bytes (``offset`` is still
+    its true start): the bytes carried from block to block stay bounded, so a file
+    without newlines costs one pass, not a quadratic join.
     """
     pos = end
     carry = b""
+    long = False  # ``carry`` is only the front of a longer run without a newline
     first = True
     block = 8192
     while pos > start:
@@ -125,17 +157,24 @@ def _rchunks(fd: int, start: int, end: int) -> Iterator[tuple[int, bytes]]:
             first = False
             if data.endswith(b"\n"):
                 data = data[:-1]
+        nblock = len(data)
         data += carry
-        if pos > start:
-            i = data.find(b"\n")
-            if i < 0:
-                carry = data
-                continue
-            carry = data[:i]
-            yield pos + i + 1, data[i + 1 :]
+        i = data.find(b"\n", 0, nblock) if pos > start else -1
+        if i < 0 and pos > start:
+            long = long or len(data) > TEXT_CAP
+            carry = data[:TEXT_CAP] if long else data
+            continue
+        if long:
+            j = data.rfind(b"\n", 0, nblock)
+            yield pos + j + 1, data[j + 1 : j + 1 + TEXT_CAP]
+            if j > i:
+                yield pos + i + 1, data[i + 1 : j]
         else:
-            carry = b""
-            yield pos, data
+            yield pos + i + 1, data[i + 1 :]
+        carry = data[:i] if i > 0 else b""
+        long = len(carry) > TEXT_CAP
+        if long:
+            carry = carry[:TEXT_CAP]
 
 
 def _last_newline_end(fd: int, start: int, end: int) -> int:
@@ -248,23 +287,65 @@ class LogStream:
     # -- tail ------------------------------------------------------------------------
 
     @overload
-    def tail(self, n: int = 20, *, timestamps: Literal[False] = False) -> list[str]: ...
+    def tail(
+        self, n: int = 20, *, timestamps: Literal[False] = False, raw: bool = False
+    ) -> list[str]: ...
     @overload
-    def tail(self, n: int = 20, *, timestamps: Literal[True]) -> list[tuple[float | None, str]]: ...
+    def tail(
+        self, n: int = 20, *, timestamps: Literal[True], raw: bool = False
+    ) -> list[tuple[float | None, str]]: ...
 
     def tail(
-        self, n: int = 20, *, timestamps: bool = False
+        self, n: int = 20, *, timestamps: bool = False, raw: bool = False
     ) -> list[str] | list[tuple[float | None, str]]:
         """The last ``n`` lines, oldest first; reads backwards, so cost grows with ``n`` only.
 
         Continues into rotated files when the live one has fewer than ``n`` lines. A final
-        line still being written (no newline yet) is included.
+        line still being written (no newline yet) is included. Lines are shown as a
+        terminal would show them: carriage returns rendered (a progress bar is one line,
+        its last state), and the pieces of a long redrawn line that a later redraw
+        overwrote are left out. ``raw=True`` returns the stored text as it is.
         """
-        raw = self._last_raw(n)
-        parsed = [parse_line(r) for r in raw]
+        lines = self._last_lines(n) if not raw else [parse_line(r) for r in self._last_raw(n)]
         if timestamps:
-            return [(p.t, p.text) for p in parsed]
-        return [p.text for p in parsed]
+            return [(p.t, p.text) for p in lines]
+        return [p.text for p in lines]
+
+    def _last_lines(self, n: int) -> list[LogLine]:
+        out: list[LogLine] = []  # newest first
+        if n <= 0:
+            return out
+        superseded = False  # a newer piece redrew this line: its older pieces are hidden
+        walked = 0
+        raws = self._iter_raw_rev()
+        try:
+            for raw in raws:
+                if superseded:  # skipped without decoding it
+                    superseded = _is_cont(raw)
+                    walked += len(raw)
+                    if walked > _SUPERSEDED_BUDGET:
+                        break
+                    continue
+                line = parse_line(raw)
+                out.append(LogLine(line.t, render_cr(line.text), line.cont))
+                if len(out) >= n:
+                    break
+                superseded = line.cont and line.text.startswith("\r")
+        finally:
+            raws.close()  # closes the files now, not whenever the generator is collected
+        out.reverse()
+        return out
+
+    def _iter_raw_rev(self) -> Generator[bytes, None, None]:
+        """Every stored line, newest first, across the rotated files."""
+        opened: list[int] = []
+        try:
+            for f in self._chain(opened):
+                for _, chunk in _rchunks(f.fd, 0, f.size):
+                    yield from reversed(chunk.split(b"\n"))
+        finally:
+            for fd in opened:
+                os.close(fd)
 
     def _last_raw(self, n: int) -> list[bytes]:
         if n <= 0:

@@ -1,19 +1,36 @@
-"""The supervisor's side of the log files: stamp every line, rotate at line boundaries.
+"""The supervisor's side of the log files: stamp every line, cut, rotate, survive a full disk.
 
-Format: every line starts with a fixed-width UTC timestamp and a space,
+Format: every stored line starts with a fixed-width UTC timestamp and a separator,
 ``2024-05-01T12:00:00.123Z hello``, so each line's time is known without a side index.
 The writer stamps a whole chunk at once (one ``bytes.replace`` per ``os.read``), never
-loops over lines in Python: that is what keeps logging overhead small under a flood.
+loops over lines in Python on the common path: that keeps logging overhead small under a
+flood.
 
-Rotation: ``stdout.log`` -> ``stdout.log.1`` -> ... -> ``stdout.log.<backups>``, only
-ever at a line boundary, by renames (a rename keeps the inode, which is how a reader's
-cursor survives rotation). The supervisor is the only writer, so nothing is lost.
-The reader is :mod:`syft_pm.logs`.
+Output that is not lines: a line of the child's output longer than :data:`LINE_MAX`
+bytes (a tqdm bar redrawn with ``\r`` for hours writes no newline at all) is stored as
+several lines; each piece after the first has ``+`` instead of the space after its
+stamp (``...123Z+``, :data:`CONT_SEP`) and readers know it continues the line before.
+A cut is placed just before a carriage return when the piece has one, so a continued
+progress bar starts with ``\r`` and renders on its own. Nothing else about the bytes is
+changed: the file keeps the ``\r`` characters (rendering is the readers' business, see
+:mod:`syft_pm.termtext`).
+
+Rotation: ``stdout.log`` -> ``stdout.log.1`` -> ... -> ``stdout.log.<backups>`` by
+renames (a rename keeps the inode, which is how a reader's cursor survives rotation),
+at a line boundary when one fits, else mid-line with a continuation piece in the new
+file: a file never grows past ``max_bytes + 1``. The supervisor is the only writer.
+
+A full disk (or any write error) never stops the writer: what cannot be written is
+counted and dropped (the supervisor keeps draining the child's pipes, so the child
+never blocks), and once a write succeeds again one line
+``[syft_pm: N bytes dropped, disk full]`` says what is missing. The reader is
+:mod:`syft_pm.logs`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from pathlib import Path
@@ -22,6 +39,30 @@ from typing import Any
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUPS = 5
 PREFIX_LEN = 25  # "YYYY-MM-DDTHH:MM:SS.mmmZ "
+#: Bytes of the child's output in one stored line; longer lines continue on the next.
+LINE_MAX = 64 * 1024
+#: The separator after the stamp of a piece that continues the previous stored line.
+CONT_SEP = b"+"
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def drop_marker(dropped: int, err: int | None) -> bytes:
+    """The text of the line that stands for output the disk refused."""
+    why = "disk full" if err in DISK_FULL_ERRNOS or err is None else os.strerror(err)
+    return b"[syft_pm: %d bytes dropped, %s]" % (dropped, why.encode())
+
+
+def _cut_point(buf: bytes, start: int, limit: int, carried: int) -> int:
+    """Where to end a piece of ``buf`` that may not go past ``limit``: just before the
+    last carriage return (a redrawn line then continues with its own redraw), else at
+    ``limit`` moved back to a UTF-8 character boundary."""
+    r = buf.rfind(b"\r", start, limit)
+    if r > start or (r == start and carried):
+        return r
+    cut = limit
+    while cut > start + 1 and cut > limit - 3 and (buf[cut] & 0xC0) == 0x80:
+        cut -= 1
+    return cut
 
 
 def validate_logs_config(logs: Any) -> dict[str, int]:
@@ -59,17 +100,26 @@ class LogWriter:
         self.backups = backups
         self._sec = -1
         self._sec_text = b""
+        self._prefix_now = b""
         self._fd = -1
         self._size = 0
         self._line_start = True  # the next byte of the child's output starts a line
+        self._line_len = 0  # bytes of the child's current line in the current piece
         self._ends_line = True  # the file ends at a line boundary
-        self._open()
-        if self._size and os.pread(self._fd, 1, self._size - 1) != b"\n":
-            # A previous writer died mid-line: finish that line so ours start clean.
-            self._write_raw(b"\n")
+        self.dropped = 0  # bytes refused by the disk since the last marker
+        self._drop_errno: int | None = None
+        self._written = 0  # bytes written by this writer (for the drop count)
+        try:
+            self._open()
+            if self._size and os.pread(self._fd, 1, self._size - 1) != b"\n":
+                # A previous writer died mid-line: finish that line so ours start clean.
+                self._write_raw(b"\n")
+        except OSError as e:
+            self._note_drop(0, e)
 
     def _open(self) -> None:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        self._fd = os.open(self.path, flags, 0o600)
         self._size = os.fstat(self._fd).st_size
 
     def _prefix(self, now: float) -> bytes:
@@ -85,50 +135,141 @@ class LogWriter:
         if not data:
             return
         prefix = self._prefix(time.time() if now is None else now)
-        ends_line = data.endswith(b"\n")
-        body = data[:-1] if ends_line else data
-        out = body.replace(b"\n", b"\n" + prefix)
+        self._prefix_now = prefix
+        if (self.dropped or self._fd < 0) and not self._recover(prefix):
+            self.dropped += len(data)
+            self._advance(data)
+            return
         if self._line_start:
-            out = prefix + out
-        if ends_line:
-            out += b"\n"
-        self._line_start = ends_line
-        self._append(out)
+            head = prefix
+        elif self._ends_line:  # the child is mid-line, the file is not (a marker, a cut)
+            head = prefix[:-1] + CONT_SEP
+        else:
+            head = b""
+        first = data.find(b"\n")
+        if first < 0:
+            fits = self._line_len + len(data) <= LINE_MAX
+        else:
+            fits = (
+                self._line_len + first <= LINE_MAX
+                and len(data) - data.rfind(b"\n") - 1 <= LINE_MAX
+                and (len(data) <= LINE_MAX + 2 or max(map(len, data.split(b"\n"))) <= LINE_MAX)
+            )
+        if fits:
+            ends_line = data.endswith(b"\n")
+            body = data[:-1] if ends_line else data
+            out = head + body.replace(b"\n", b"\n" + prefix)
+            if ends_line:
+                out += b"\n"
+            self._advance(data)
+        else:
+            out = head + self._cut(data, prefix)
+        self._append_counted(out)
+
+    def _advance(self, data: bytes) -> None:
+        """Follow the child's line state over ``data`` (written or dropped)."""
+        last = data.rfind(b"\n")
+        if last < 0:
+            self._line_len += len(data)
+            self._line_start = False
+        else:
+            self._line_len = len(data) - last - 1
+            self._line_start = self._line_len == 0
+
+    def _cut(self, data: bytes, prefix: bytes) -> bytes:
+        """Stamp ``data``, cutting lines longer than LINE_MAX into continued pieces."""
+        cont = prefix[:-1] + CONT_SEP
+        parts: list[bytes] = []
+        pos, n = 0, len(data)
+        line_len = self._line_len
+        while pos < n:
+            nl = data.find(b"\n", pos)
+            end = n if nl < 0 else nl
+            while end - pos > LINE_MAX - line_len:
+                cut = _cut_point(data, pos, pos + LINE_MAX - line_len, line_len)
+                parts += (data[pos:cut], b"\n", cont)
+                pos, line_len = cut, 0
+            parts.append(data[pos:end])
+            line_len += end - pos
+            if nl < 0:
+                break
+            pos = nl + 1
+            line_len = 0
+            parts.append(b"\n" + prefix if pos < n else b"\n")
+        self._line_len = line_len
+        self._line_start = data.endswith(b"\n")
+        return b"".join(parts)
+
+    # -- a full disk --------------------------------------------------------------------
+
+    def _note_drop(self, n: int, err: OSError) -> None:
+        self.dropped += n
+        self._drop_errno = err.errno
+
+    def _recover(self, prefix: bytes) -> bool:
+        """Try to write again: reopen if needed, then the drop marker. True if it worked."""
+        try:
+            if self._fd < 0:
+                self._open()
+                self._ends_line = self._size == 0 or (
+                    os.pread(self._fd, 1, self._size - 1) == b"\n"
+                )
+            if self.dropped:
+                lead = b"" if self._ends_line else b"\n"
+                self._write_raw(lead + prefix + drop_marker(self.dropped, self._drop_errno) + b"\n")
+        except OSError as e:
+            self._drop_errno = e.errno
+            return False
+        self.dropped = 0
+        self._drop_errno = None
+        return True
+
+    def _append_counted(self, out: bytes) -> None:
+        before = self._written
+        try:
+            self._append(out)
+        except OSError as e:
+            self._note_drop(max(0, len(out) - (self._written - before)), e)
+
+    # -- files ----------------------------------------------------------------------------
 
     def _append(self, out: bytes) -> None:
-        # Rotate only at line boundaries: cut ``out`` after the last newline that still
-        # fits; a single line longer than max_bytes is kept whole.
-        at_line_start = self._ends_line
+        # Rotate at the last line boundary that still fits; with none, mid-line: the
+        # rest of the line continues, stamped as a continuation, in the new file.
         while out:
             room = self.max_bytes - self._size
             if len(out) <= room:
                 self._write_raw(out)
                 return
             cut = out.rfind(b"\n", 0, max(room, 0))
-            if cut < 0 and self._size and at_line_start:
-                self._rotate()
-                at_line_start = True
-                continue
-            if cut < 0:
-                cut = out.find(b"\n")
-                if cut < 0:
-                    self._write_raw(out)
-                    return
-            self._write_raw(out[: cut + 1])
-            out = out[cut + 1 :]
+            if cut >= 0:
+                self._write_raw(out[: cut + 1])
+                out = out[cut + 1 :]
+            elif self._size and self._ends_line:
+                pass  # rotate first; ``out`` starts a line in the new file
+            else:
+                # No line boundary fits: end this piece here (one byte kept for "\n").
+                cut = _cut_point(out, 0, max(room - 1, 1), 1) if room > 1 else 0
+                self._write_raw(out[:cut] + b"\n")
+                out = (self._prefix_now or self._prefix(time.time()))[:-1] + CONT_SEP + out[cut:]
             self._rotate()
-            at_line_start = True
 
     def _write_raw(self, out: bytes) -> None:
+        if self._fd < 0:
+            raise OSError(errno.EBADF, "log file is not open")
         view = memoryview(out)
         while view:
             n = os.write(self._fd, view)
+            if n <= 0:  # pragma: no cover - POSIX reports an error instead
+                raise OSError(errno.EIO, "write made no progress")
+            self._size += n
+            self._written += n
+            self._ends_line = view[n - 1] == 0x0A
             view = view[n:]
-        self._size += len(out)
-        self._ends_line = out.endswith(b"\n")
 
     def _rotate(self) -> None:
         os.close(self._fd)
+        self._fd = -1
         path = Path(self.path)
         if self.backups == 0:
             path.unlink()

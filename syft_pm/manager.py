@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import procutil, provenance
 from .handle import ProcessHandle
+from .liveness import LiveSupervisor, live_supervisor
 from .names import validate_name
 from .registry import (
     SCHEMA_VERSION,
@@ -53,11 +54,14 @@ from .spec import (
 )
 from .state import initial_state
 from .status import ACTIVE_STATUSES
+from .supervisor import REQUEST_STOP_SIGNAL, REWRITE_SIGNAL
 
 if TYPE_CHECKING:
     import psutil
 
 READY_TIMEOUT = 30.0
+#: How long run/stop wait for a live supervisor to rewrite a damaged state.json.
+REREAD_TIMEOUT = 2.0
 
 
 class ProcessNotFoundError(KeyError):
@@ -211,6 +215,8 @@ class ProcessManager:
         self.registry.ensure()
         with self.registry.lock(name):
             rec = self._repair_locked(name) if self.registry.exists(name) else None
+            if rec is not None and rec.error:
+                rec = self._reread_locked(rec)
             if rec is not None and rec.status in ACTIVE_STATUSES:
                 if if_exists == "reuse" and rec.config.get("fingerprint") == config["fingerprint"]:
                     return ProcessHandle(self, name, rec)
@@ -218,7 +224,13 @@ class ProcessManager:
                     raise ProcessExistsError(self._exists_message(rec, config, if_exists))
                 self._stop_locked(rec, float(rec.config.get("stop_timeout") or 5.0))
             elif rec is not None and rec.error:
-                self._kill_unknown(rec)
+                live = live_supervisor(rec.directory)
+                if live is not None and if_exists != "replace":
+                    raise ProcessExistsError(
+                        f"process {name!r} cannot be read ({rec.error}) but {live.describe()}; "
+                        "it was left alone. Pass if_exists='replace' to stop it and start anew"
+                    )
+                self._stop_unreadable_locked(rec, live, float(config.get("stop_timeout") or 5.0))
             return self._start_locked(config, payload)
 
     @staticmethod
@@ -358,23 +370,65 @@ class ProcessManager:
         procutil.kill_tree(lambda: _leftovers(run_id, child))
         reason = _dead_supervisor_reason(rec)
         now = time.time()
-        atomic_write_json(
-            rec.directory / "state.json",
-            {
-                **st,
-                "status": "failed",
-                "reason": reason,
-                "ended_at": st.get("ended_at") or now,
-                "updated_at": now,
-            },
-        )
+        state = {
+            **st,
+            "status": "failed",
+            "reason": reason,
+            "ended_at": st.get("ended_at") or now,
+            "updated_at": now,
+        }
+        try:
+            atomic_write_json(rec.directory / "state.json", state)
+        except OSError as e:  # a full disk: report what could not be recorded
+            state["reason"] = f"{reason} (not recorded: {e.strerror or e})"
+            return ProcessRecord(name, rec.directory, rec.config, state, rec.health)
         return self.registry.record(name)
 
-    def _kill_unknown(self, rec: ProcessRecord) -> None:
-        """An entry we cannot read: terminate whatever still runs under its run id."""
-        run_id = rec.config.get("run_id") or rec.state.get("run_id")
-        if isinstance(run_id, str) and run_id:
-            procutil.kill_tree(lambda: _leftovers(run_id, None, rec.directory))
+    def _reread_locked(self, rec: ProcessRecord) -> ProcessRecord:
+        """An entry we cannot read whose supervisor is alive and verified: ask it to
+        write its state again (it keeps it in memory) and read that, briefly."""
+        live = live_supervisor(rec.directory)
+        if live is None or live.process is None:
+            return rec
+        import psutil
+
+        try:
+            live.process.send_signal(REWRITE_SIGNAL)
+        except psutil.Error:
+            return rec
+        deadline = time.monotonic() + REREAD_TIMEOUT
+        delay = 0.002
+        while time.monotonic() < deadline:
+            fresh = self.registry.record(rec.name)
+            if not fresh.error:
+                return fresh
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return self.registry.record(rec.name)
+
+    def _stop_unreadable_locked(
+        self, rec: ProcessRecord, live: LiveSupervisor | None, timeout: float
+    ) -> ProcessRecord:
+        """Stop an entry whose state.json cannot be read. A live supervisor is stopped
+        only once verified (its lock file's pid and create time); with none alive, what
+        still carries the run id in its environment is a leftover of a dead run."""
+        if live is None:
+            run_id = rec.config.get("run_id") or rec.state.get("run_id")
+            if isinstance(run_id, str) and run_id:
+                procutil.kill_tree(lambda: _leftovers(run_id, None))
+            return rec
+        if live.process is None:
+            raise ProcessRunningError(
+                f"process {rec.name!r} cannot be read ({rec.error}) and {live.describe()}; "
+                "nothing was signalled"
+            )
+        state = {
+            "status": "running",
+            "run_id": live.run_id,
+            "supervisor_pid": live.pid,
+            "supervisor_create_time": live.create_time,
+        }
+        return self._stop_locked(ProcessRecord(rec.name, rec.directory, rec.config, state), timeout)
 
     # -- stop / restart / remove (used by ProcessHandle) --------------------------------
 
@@ -382,8 +436,9 @@ class ProcessManager:
         with self.registry.lock(name, timeout=timeout + 30):
             rec = self._repair_locked(name)
             if rec.error:
-                self._kill_unknown(rec)
-                return rec
+                rec = self._reread_locked(rec)
+            if rec.error:
+                return self._stop_unreadable_locked(rec, live_supervisor(rec.directory), timeout)
             return self._stop_locked(rec, timeout)
 
     def _stop_locked(self, rec: ProcessRecord, timeout: float) -> ProcessRecord:
@@ -393,20 +448,26 @@ class ProcessManager:
         sup = procutil.verified(st.get("supervisor_pid"), st.get("supervisor_create_time"))
         if sup is None:
             return self._repair_locked(rec.name)
-        atomic_write_json(
-            rec.directory / "control.json",
-            {
-                "schema": SCHEMA_VERSION,
-                "action": "stop",
-                "timeout": timeout,
-                "requested_at": time.time(),
-                "run_id": st.get("run_id"),
-            },
-        )
+        signum = 15
+        try:
+            atomic_write_json(
+                rec.directory / "control.json",
+                {
+                    "schema": SCHEMA_VERSION,
+                    "action": "stop",
+                    "timeout": timeout,
+                    "requested_at": time.time(),
+                    "run_id": st.get("run_id"),
+                },
+            )
+        except OSError:
+            # A full disk: the request travels as a signal instead (needs no space);
+            # the supervisor then uses the configured stop timeout.
+            signum = REQUEST_STOP_SIGNAL
         import psutil
 
         with contextlib.suppress(psutil.Error):
-            sup.send_signal(15)
+            sup.send_signal(signum)
         if procutil.wait_gone([sup], timeout + 10.0):
             # The supervisor is wedged: take over. Nothing is signalled unverified.
             with contextlib.suppress(psutil.Error):
@@ -416,23 +477,26 @@ class ProcessManager:
             run_id = str(st.get("run_id") or "")
             procutil.kill_tree(lambda: _leftovers(run_id, child), timeout=1.0)
             now = time.time()
-            atomic_write_json(
-                rec.directory / "state.json",
-                {
-                    **st,
-                    "status": "stopped",
-                    "stop_reason": "requested",
-                    "reason": "the supervisor did not stop in time and was killed",
-                    "ended_at": now,
-                    "updated_at": now,
-                },
-            )
+            with contextlib.suppress(OSError):  # a full disk: the repair below reports it
+                atomic_write_json(
+                    rec.directory / "state.json",
+                    {
+                        **st,
+                        "status": "stopped",
+                        "stop_reason": "requested",
+                        "reason": "the supervisor did not stop in time and was killed",
+                        "ended_at": now,
+                        "updated_at": now,
+                    },
+                )
         return self._repair_locked(rec.name)
 
     def restart(self, name: str, timeout: float = 5.0) -> ProcessHandle:
         """Stop (if active) and start again with the stored configuration."""
         with self.registry.lock(name, timeout=timeout + 30):
             rec = self._repair_locked(name)
+            if rec.error:
+                rec = self._reread_locked(rec)
             if rec.error or not rec.config.get("cmd"):
                 raise ProcessStartError(
                     f"cannot restart {name!r}: {rec.error or 'no stored command'}"
@@ -468,14 +532,23 @@ class ProcessManager:
     def remove(self, name: str, force: bool = False) -> None:
         with self.registry.lock(name, timeout=60):
             rec = self._repair_locked(name)
+            if rec.error:
+                rec = self._reread_locked(rec)
+            stop_timeout = float(rec.config.get("stop_timeout") or 5.0)
             if rec.status in ACTIVE_STATUSES:
                 if not force:
                     raise ProcessRunningError(
                         f"process {name!r} is {rec.status}; stop it first or pass force=True"
                     )
-                self._stop_locked(rec, float(rec.config.get("stop_timeout") or 5.0))
+                self._stop_locked(rec, stop_timeout)
             elif rec.error:
-                self._kill_unknown(rec)
+                live = live_supervisor(rec.directory)
+                if live is not None and not force:
+                    raise ProcessRunningError(
+                        f"process {name!r} cannot be read ({rec.error}) but {live.describe()}; "
+                        "stop it first or pass force=True"
+                    )
+                self._stop_unreadable_locked(rec, live, stop_timeout)
             shutil.rmtree(rec.directory, ignore_errors=True)
 
 
@@ -538,6 +611,18 @@ def observed(rec: ProcessRecord, registry: Registry) -> ProcessRecord:
     what every read path (get, list, refresh, info, the watcher) shows, so a browser's
     GET can never kill leftovers or rewrite state.
     """
+    if rec.error:
+        live = live_supervisor(rec.directory)
+        if live is None:
+            return rec
+        return ProcessRecord(
+            rec.name,
+            rec.directory,
+            rec.config,
+            rec.state,
+            rec.health,
+            error=f"{rec.error}; {live.describe()}",
+        )
     if not _needs_repair(rec):
         return rec
     if registry.is_locked(rec.name):
@@ -566,9 +651,7 @@ def _needs_repair(rec: ProcessRecord) -> bool:
     return not procutil.is_alive(st.get("supervisor_pid"), st.get("supervisor_create_time"))
 
 
-def _leftovers(
-    run_id: str, child: psutil.Process | None, pdir: Path | None = None
-) -> builtins.list[psutil.Process]:
+def _leftovers(run_id: str, child: psutil.Process | None) -> builtins.list[psutil.Process]:
     """Processes verifiably of this run: env carries the run id, or the verified child tree."""
     found: dict[int, psutil.Process] = {}
     if run_id:
@@ -577,22 +660,7 @@ def _leftovers(
     if child is not None:
         for p in procutil.descendants([child]):
             found.setdefault(p.pid, p)
-    if pdir is not None and run_id:
-        for p in _supervisors_of(run_id, pdir):
-            found.setdefault(p.pid, p)
     return builtins.list(found.values())
-
-
-def _supervisors_of(run_id: str, pdir: Path) -> builtins.list[psutil.Process]:
-    """A live supervisor of ``run_id`` (when state.json is unreadable, its pid is unknown)."""
-    import psutil
-
-    out = []
-    for p in psutil.process_iter(["cmdline"]):
-        cmd = p.info.get("cmdline") or []
-        if "syft_pm.supervisor" in cmd and run_id in cmd and str(pdir) in cmd:
-            out.append(p)
-    return out
 
 
 def _read_ready(fd: int, timeout: float) -> dict[str, Any] | None:

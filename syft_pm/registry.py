@@ -25,6 +25,7 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
 import os
 import pwd
 import stat
@@ -38,6 +39,9 @@ from typing import Any
 from .names import InvalidNameError, validate_name
 from .state import SCHEMA_VERSION as SCHEMA_VERSION  # re-exported: every reader checks it
 from .status import ERROR_STATUS, STATUSES
+
+_log = logging.getLogger(__name__)
+
 
 class RegistryError(Exception):
     """Base class of registry problems."""
@@ -215,15 +219,42 @@ class Registry:
         """The registry's uuid: how a cell output names the registry it belongs to."""
         if self._id is None:
             self.ensure()
-            meta = self.home / "registry.json"
-            try:
-                rid = read_json(meta).get("id")
-            except RegistryFileError as e:
-                raise RegistryError(f"registry metadata is damaged: {e}") from None
-            if not isinstance(rid, str):
-                raise RegistryError(f"{meta} has no registry id")
-            self._id = rid
+            self._id = self._read_id() or self._repair_id()
         return self._id
+
+    def _read_id(self) -> str | None:
+        try:
+            rid = read_json(self.home / "registry.json").get("id")
+            return str(uuid.UUID(rid)) if isinstance(rid, str) else None
+        except (RegistryFileError, ValueError):
+            return None
+
+    def _repair_id(self) -> str:
+        """registry.json is damaged (truncated, garbage, no id): a server's status page
+        and every websocket depend on the id, so it is repaired, never raised. Under the
+        registry lock (another process may have repaired it already) the damaged file is
+        kept as ``registry.json.damaged`` and a fresh id written; cell outputs saved
+        with the old id then no longer offer actions, which is the safe side. If the
+        repair cannot be written (full disk, read-only), an id derived from the
+        directory stands in until it can."""
+        meta = self.home / "registry.json"
+        try:
+            with self._raw_lock(self.locks_dir / ".registry.lock", timeout=10):
+                rid = self._read_id()
+                if rid is not None:
+                    return rid
+                with contextlib.suppress(OSError):
+                    meta.replace(meta.with_name("registry.json.damaged"))
+                rid = str(uuid.uuid4())
+                atomic_write_json(
+                    meta, {"schema": SCHEMA_VERSION, "id": rid, "created_at": time.time()}
+                )
+                _log.warning("%s was damaged; repaired with a new registry id", meta)
+                return rid
+        except (OSError, RegistryError) as e:
+            st = self.home.stat()
+            _log.warning("%s is damaged and cannot be repaired (%s)", meta, e)
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"syft-pm:{st.st_dev}:{st.st_ino}"))
 
     def secure_entry(self, name: str) -> None:
         """Make sure ``name``'s directory and files are the user's alone before anything

@@ -48,7 +48,19 @@ if TYPE_CHECKING:
 DEFAULT_BACKOFF = {"initial": 1.0, "factor": 2.0, "max": 30.0, "reset_after": 10.0}
 DEFAULT_STOP_TIMEOUT = 5.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+#: "Stop on request" when the manager cannot write control.json (a full disk).
+REQUEST_STOP_SIGNAL = signal.SIGUSR1
+#: "Write your state again": state.json was found damaged while we live.
+REWRITE_SIGNAL = signal.SIGUSR2
 _HEALTH_WAKE = b"\0"
+#: Held (flock) by the supervisor for its whole life; holds its pid, create time and run
+#: id, so an entry whose state.json cannot be read is still known to be alive.
+LOCK_FILE = "supervisor.lock"
+#: Space set aside so the final state can be recorded on a full disk.
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 64 * 1024
+STATE_RETRY = 0.5  # seconds between attempts to write a state the disk refused
+FINAL_STATE_PATIENCE = 5.0  # how long an exiting supervisor keeps trying
 
 
 class _suppress:
@@ -68,28 +80,40 @@ def write_json(
     path: str, data: dict[str, Any], before_sync: Callable[[], None] | None = None
 ) -> None:
     """registry.atomic_write_json without importing the registry (same bytes, same rules:
-    temporary file, fsync, rename), because it is needed before the child is ready."""
-    tmp = f"{os.path.dirname(path)}/.{os.path.basename(path)}.{os.getpid()}.tmp"  # noqa: PTH119, PTH120
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    a fresh random temporary name opened O_EXCL | O_NOFOLLOW 0600, short writes
+    continued, fsync, rename), because it is needed before the child is ready."""
+    base = f"{os.path.dirname(path)}/.{os.path.basename(path)}"  # noqa: PTH119, PTH120
+    tmp = f"{base}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, 0o600)
     try:
-        os.write(fd, json.dumps(data, indent=1, sort_keys=True).encode())
-        if before_sync is None:
-            os.fsync(fd)
-            os.replace(tmp, path)  # noqa: PTH105
-        else:
-            # Visible first, flushed a moment later: ``before_sync`` (readiness) is not
-            # delayed by the disk; the record is durable before anything else happens.
-            os.replace(tmp, path)  # noqa: PTH105
-            before_sync()
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            view = memoryview(json.dumps(data, indent=1, sort_keys=True).encode())
+            while view:
+                view = view[os.write(fd, view) :]
+            if before_sync is None:
+                os.fsync(fd)
+                os.replace(tmp, path)  # noqa: PTH105
+            else:
+                # Visible first, flushed a moment later: ``before_sync`` (readiness) is
+                # not delayed by the disk; the record is durable before anything else.
+                os.replace(tmp, path)  # noqa: PTH105
+                before_sync()
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with _suppress(OSError):
+            os.unlink(tmp)  # noqa: PTH108
+        raise
 
 
 def _log(msg: str) -> None:
-    """Diagnostics go to the supervisor's stderr, which run() points at supervisor.log."""
+    """Diagnostics go to the supervisor's stderr, which run() points at supervisor.log.
+    Never raises: a full disk must not turn a diagnostic into a crash."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    print(f"{stamp} [{os.getpid()}] {msg}", file=sys.stderr, flush=True)
+    with _suppress(OSError, ValueError):
+        print(f"{stamp} [{os.getpid()}] {msg}", file=sys.stderr, flush=True)
 
 
 def spawn(
@@ -173,7 +197,11 @@ class Supervisor:
         self.consecutive = 0
         self.backoff = {**DEFAULT_BACKOFF, **(self.config.get("backoff") or {})}
         self.stop_requested = False
+        self.stop_by_request = False
         self.closing = False
+        self.state_dirty = False  # the disk refused the last state write; retry it
+        self.state_retry_at = 0.0
+        self.lock_fd = -1
         self.health_dirty = False
         self.spawn_lock: Any = _NullLock()
         self.probe_cond: threading.Condition | None = None
@@ -228,15 +256,92 @@ class Supervisor:
 
         # The C-level handler writes the signal number to wake_w; the loop reads it there.
         signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
-        for sig in (*_STOP_SIGNALS, signal.SIGCHLD):
+        for sig in (*_STOP_SIGNALS, signal.SIGCHLD, REQUEST_STOP_SIGNAL, REWRITE_SIGNAL):
             signal.signal(sig, noop)
+
+    def _hold_lock(self) -> None:
+        """Take the lifetime lock and say who holds it (see :data:`LOCK_FILE`)."""
+        import fcntl
+
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        self.lock_fd = os.open(f"{self.dir}/{LOCK_FILE}", flags, 0o600)
+        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)  # a replaced supervisor may still be exiting
+        who = {
+            "pid": self.pid,
+            "create_time": self.state["supervisor_create_time"],
+            "run_id": self.run_id,
+        }
+        with _suppress(OSError):  # on a full disk the lock alone still says "alive"
+            os.ftruncate(self.lock_fd, 0)
+            os.pwrite(self.lock_fd, json.dumps(who).encode(), 0)
+
+    def _make_reserve(self) -> None:
+        """Set space aside (see :data:`RESERVE_FILE`); silently skipped on a full disk."""
+        path = f"{self.dir}/{RESERVE_FILE}"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return
+        try:
+            if os.fstat(fd).st_size < RESERVE_BYTES:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+        except OSError:
+            with _suppress(OSError):
+                os.unlink(path)  # noqa: PTH108
+        finally:
+            os.close(fd)
 
     # -- state ------------------------------------------------------------------------
 
     def write_state(self, before_sync: Callable[[], None] | None = None, **changes: Any) -> None:
+        """Record ``changes``. If the disk refuses (full), the state stays in memory and
+        the loop writes the latest one when it can: supervision never stops for it."""
         self.state.update(changes)
         self.state["updated_at"] = time.time()
-        write_json(f"{self.dir}/state.json", self.state, before_sync)
+        pending = [before_sync] if before_sync is not None else []
+
+        def once() -> None:
+            while pending:
+                pending.pop()()
+
+        try:
+            write_json(f"{self.dir}/state.json", self.state, once if pending else None)
+            self.state_dirty = False
+        except OSError as e:
+            if not self.state_dirty:
+                _log(f"cannot write state.json ({e.strerror or e}); keeping it in memory")
+            self.state_dirty = True
+            self.state_retry_at = time.time() + STATE_RETRY
+        once()
+
+    def flush_state(self) -> None:
+        """Retry a state write the disk refused (the state may have changed since)."""
+        self.state_retry_at = time.time() + STATE_RETRY
+        try:
+            write_json(f"{self.dir}/state.json", self.state)
+        except OSError:
+            return
+        self.state_dirty = False
+        _log("state.json written again")
+        if not self.closing:
+            self._make_reserve()
+
+    def final_state(self, **changes: Any) -> None:
+        """Record the last state before exiting; on a full disk, use the reserved space,
+        then keep trying for a while: an exit must not leave a stale record behind."""
+        self.write_state(**changes)
+        if not self.state_dirty:
+            return
+        with _suppress(OSError):
+            os.unlink(f"{self.dir}/{RESERVE_FILE}")  # noqa: PTH108
+        deadline = time.monotonic() + FINAL_STATE_PATIENCE
+        while True:
+            self.flush_state()
+            if not self.state_dirty or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        if self.state_dirty:
+            _log(f"could not record the final state {self.state.get('status')!r}: disk full")
 
     def _ready(self, payload: dict[str, Any]) -> None:
         if self.ready_fd < 0:
@@ -262,7 +367,7 @@ class Supervisor:
         except OSError as e:
             reason = f"cannot start {self._argv()[0]!r}: {e.strerror or e}"
             _log(reason)
-            self.write_state(status="failed", reason=reason, ended_at=time.time())
+            self.final_state(status="failed", reason=reason, ended_at=time.time())
             self._ready({"ok": False, "error": reason})
             return False
         now = time.time()
@@ -390,6 +495,11 @@ class Supervisor:
                     data = b""
                 if any(b in data for b in _STOP_SIGNALS):
                     self.stop_requested = True
+                if REQUEST_STOP_SIGNAL in data:
+                    self.stop_requested = self.stop_by_request = True
+                if REWRITE_SIGNAL in data:
+                    self.state_dirty = True
+                    self.state_retry_at = 0.0
                 if _HEALTH_WAKE[0] in data:
                     self.health_dirty = True
             else:
@@ -402,6 +512,8 @@ class Supervisor:
 
     def _next_timeout(self) -> float | None:
         deadlines = [d for d in (self.ttl_deadline, self.restart_at) if d is not None]
+        if self.state_dirty:
+            deadlines.append(self.state_retry_at)
         if not deadlines:
             return None
         return max(0.0, min(deadlines) - time.time())
@@ -419,6 +531,8 @@ class Supervisor:
             if self.health_dirty:
                 self.health_dirty = False
                 self.apply_health()
+            if self.state_dirty and time.time() >= self.state_retry_at:
+                self.flush_state()
             if self.restart_at is not None and time.time() >= self.restart_at:
                 self.state["restarts"] = int(self.state["restarts"]) + 1
                 if not self.start_child():
@@ -461,7 +575,7 @@ class Supervisor:
         policy = self.config.get("restart", "no")
         success = code == 0
         if policy == "no" or (policy == "on-failure" and success):
-            self.write_state(
+            self.final_state(
                 status="exited" if success else "failed",
                 reason=None if success else desc,
                 ended_at=now,
@@ -472,7 +586,7 @@ class Supervisor:
             self.consecutive = 0
         max_restarts = self.config.get("max_restarts", 10)
         if max_restarts is not None and self.consecutive >= int(max_restarts):
-            self.write_state(
+            self.final_state(
                 status="failed",
                 reason=f"gave up after {self.consecutive} restarts (last: {desc})",
                 ended_at=now,
@@ -502,10 +616,11 @@ class Supervisor:
             stop_reason, reason = "ttl", f"TTL of {float(self.config['ttl']):g}s reached"
         else:
             control = self._read_control()
-            if control is not None:
+            if control is not None or self.stop_by_request:
                 stop_reason, reason = "requested", "stopped on request"
+                timeout = float(self.config.get("stop_timeout") or timeout)
                 with _suppress(TypeError, ValueError):
-                    timeout = float(control.get("timeout", timeout))
+                    timeout = float((control or {}).get("timeout", timeout))
         self.write_state(
             status="stopping", reason=reason, stop_reason=stop_reason, next_restart_at=None
         )
@@ -515,7 +630,7 @@ class Supervisor:
         self.kill_tree(timeout)
         self.drain()
         fields = self._exit_fields(self.child_status) if self.child is not None else {}
-        self.write_state(status="stopped", ended_at=time.time(), **fields)
+        self.final_state(status="stopped", ended_at=time.time(), **fields)
         return 0
 
     def _read_control(self) -> dict[str, Any] | None:
@@ -536,8 +651,13 @@ class Supervisor:
             procutil.make_child_subreaper()
         except OSError as e:  # pragma: no cover - Linux >= 3.4 always has it
             _log(f"cannot become a child subreaper: {e}")
+        try:
+            self._hold_lock()
+        except OSError as e:  # a full disk must not keep the command from starting
+            _log(f"cannot take {LOCK_FILE}: {e}")
         if not self.start_child():
             return 1
+        self._make_reserve()
         # Imported only now: the child is running and its output waits in the pipes.
         from .logwriter import LogWriter
 
@@ -557,6 +677,8 @@ class Supervisor:
                 self.monitor.close()
             for w in self.writers.values():
                 w.close()
+            with _suppress(OSError):  # only needed while we live
+                os.unlink(f"{self.dir}/{RESERVE_FILE}")  # noqa: PTH108
 
     def _start_health(self) -> None:
         import threading
