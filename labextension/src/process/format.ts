@@ -114,3 +114,13 @@ export function displayStatus(
 ): DisplayStatus {
   return isProcessStatus(status) ? status : UNKNOWN_STATUS;
 }
+
+/**
+ * The CPU cell: `3.2%`, `12%`.
+ */
+export function formatCpu(cpu: number | null | undefined): string {
+  if (cpu === null || cpu === undefined || !Number.isFinite(cpu)) {
+    return '';
+  }
+  return cpu < 10 ? `${cpu.toFixed(1)}%` : `${Math.round(cpu)}%`;
+}

@@ -4,7 +4,7 @@
  * the footer (server version, "live", the active notebook's kernel).
  */
 import { IActiveNotebook } from './processFleet';
-import { ServerConnection } from './extensionConnection';
+import { ExtensionConnection } from './extensionConnection';
 import {
   IOriginContext,
   IProcessRow,
@@ -105,7 +105,7 @@ export class SidebarFooter {
   readonly node: HTMLElement;
 
   renderServer(
-    state: ServerConnection.State,
+    state: ExtensionConnection.State,
     serverVersion: string | null,
     live: boolean
   ): void {

@@ -42,10 +42,12 @@ export function describeConnectionError(error: unknown): string {
 }
 
 /**
- * Where the sidebar is with the server extension: the status answer and the
- * websocket (the channel reconnects by itself; this follows it).
+ * Where the sidebar is with the syft_pm server extension: the status answer
+ * and the websocket (the channel reconnects by itself; this follows it).
+ * Not to be confused with `@jupyterlab/services`' `ServerConnection`, the
+ * HTTP settings `live/request.ts` uses.
  */
-export class ServerConnection {
+export class ExtensionConnection {
   constructor(channel: IChannel, fetchStatus: StatusFetcher) {
     this._channel = channel;
     this._fetchStatus = fetchStatus;
@@ -53,12 +55,12 @@ export class ServerConnection {
   }
 
   /** Not asked yet, asking, connected, or failed. */
-  get state(): ServerConnection.State {
+  get state(): ExtensionConnection.State {
     return this._state;
   }
 
   /** Emitted when `state` changes. */
-  get stateChanged(): ISignal<this, ServerConnection.State> {
+  get stateChanged(): ISignal<this, ExtensionConnection.State> {
     return this._stateChanged;
   }
 
@@ -214,7 +216,7 @@ export class ServerConnection {
   }
 
   private _update(): void {
-    let state: ServerConnection.State;
+    let state: ExtensionConnection.State;
     if (this._errorMessage !== null || this._wsLost) {
       state = 'failed';
     } else if (this._serverVersion !== null && !this._pending) {
@@ -235,14 +237,14 @@ export class ServerConnection {
   private _pending = false;
   private _wsLost = false;
   private _retryAt: number | null = null;
-  private _state: ServerConnection.State = 'idle';
-  private _stateChanged = new Signal<this, ServerConnection.State>(this);
+  private _state: ExtensionConnection.State = 'idle';
+  private _stateChanged = new Signal<this, ExtensionConnection.State>(this);
   private _changed = new Signal<this, void>(this);
   private _serverVersion: string | null = null;
   private _errorMessage: string | null = null;
 }
 
-export namespace ServerConnection {
+export namespace ExtensionConnection {
   export type State = 'idle' | 'connecting' | 'connected' | 'failed';
 }
 
@@ -271,7 +273,11 @@ export class ConnectionBanner {
 
   readonly node: HTMLDivElement;
 
-  render(connection: ServerConnection, kernelLive: boolean, now: number): void {
+  render(
+    connection: ExtensionConnection,
+    kernelLive: boolean,
+    now: number
+  ): void {
     const failed = connection.state === 'failed';
     this.node.hidden = !failed;
     const message = connection.problem(kernelLive);
@@ -281,7 +287,7 @@ export class ConnectionBanner {
   }
 
   /** Only the countdown (ticks). */
-  renderRetry(connection: ServerConnection, now: number): void {
+  renderRetry(connection: ExtensionConnection, now: number): void {
     const text = connection.retryText(now);
     if (this._retryNode.textContent !== text) {
       this._retryNode.textContent = text;

@@ -3,6 +3,7 @@
  * the active kernel's rows merged), which of them a filter keeps, in which
  * order, and how a row's origin is named. No DOM, no I/O: unit-tested as is.
  */
+import { formatUptime } from '../process/format';
 import {
   IProcessState,
   isActive,
@@ -118,6 +119,38 @@ export function rowUptime(row: IProcessRow, nowMs: number): number | null {
     return null;
   }
   return Math.max(0, nowMs / 1000 - (p.started_at + row.clockOffset));
+}
+
+/**
+ * A short description of a status, with what matters about it.
+ */
+export function statusText(row: IProcessRow, nowMs: number): string {
+  const s = row.state;
+  switch (s.status) {
+    case 'starting':
+      if (s.next_restart_at) {
+        const wait = s.next_restart_at + row.clockOffset - nowMs / 1000;
+        return wait > 0
+          ? `restarting in ${formatUptime(Math.ceil(wait))}`
+          : 'restarting';
+      }
+      return 'starting';
+    case 'exited':
+      return s.exit_code !== null && s.exit_code !== 0
+        ? `exited (${s.exit_code})`
+        : 'exited';
+    case 'failed':
+      if (s.exit_code !== null) {
+        return `failed (exit ${s.exit_code})`;
+      }
+      return s.signal ? `failed (${s.signal})` : 'failed';
+    case 'stopped':
+      return s.stop_reason === 'ttl' ? 'stopped (TTL)' : 'stopped';
+    case 'error':
+      return 'unreadable';
+    default:
+      return s.status;
+  }
 }
 
 // -- status filter --------------------------------------------------------------

@@ -9,6 +9,11 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { requestServer } from '../live/request';
 
 /**
+ * The URL of a listening port (through jupyter-server-proxy when available).
+ */
+export type PortUrl = (port: number) => string;
+
+/**
  * Whether jupyter-server-proxy answers on this server: its
  * `server-proxy/servers-info` route exists exactly when it is installed.
  */

@@ -7,61 +7,20 @@
  * delegated listener serves every row. Uptimes tick from one timer of the
  * panel through `tick()`.
  */
-import { formatBytes, formatUptime, statusClass } from '../process/format';
-import { IProcessRow, rowUptime } from './model';
+import {
+  formatBytes,
+  formatCpu,
+  formatUptime,
+  statusClass
+} from '../process/format';
+import { PortUrl } from './ports';
+import { IProcessRow, rowUptime, statusText } from './model';
 import { iconButton } from '../ui/icons';
 import { isUp } from '../live/protocol';
 
 export type RowAction = 'stop' | 'start' | 'restart' | 'open';
 
-/**
- * The URL of a listening port (through jupyter-server-proxy when available).
- */
-export type PortUrl = (port: number) => string;
-
 export const ROW_CLASS = 'syft-pm-row';
-
-/**
- * A short description of a status, with what matters about it.
- */
-export function statusText(row: IProcessRow, nowMs: number): string {
-  const s = row.state;
-  switch (s.status) {
-    case 'starting':
-      if (s.next_restart_at) {
-        const wait = s.next_restart_at + row.clockOffset - nowMs / 1000;
-        return wait > 0
-          ? `restarting in ${formatUptime(Math.ceil(wait))}`
-          : 'restarting';
-      }
-      return 'starting';
-    case 'exited':
-      return s.exit_code !== null && s.exit_code !== 0
-        ? `exited (${s.exit_code})`
-        : 'exited';
-    case 'failed':
-      if (s.exit_code !== null) {
-        return `failed (exit ${s.exit_code})`;
-      }
-      return s.signal ? `failed (${s.signal})` : 'failed';
-    case 'stopped':
-      return s.stop_reason === 'ttl' ? 'stopped (TTL)' : 'stopped';
-    case 'error':
-      return 'unreadable';
-    default:
-      return s.status;
-  }
-}
-
-/**
- * The CPU cell: `3.2%`, `12%`.
- */
-export function formatCpu(cpu: number | null | undefined): string {
-  if (cpu === null || cpu === undefined || !Number.isFinite(cpu)) {
-    return '';
-  }
-  return cpu < 10 ? `${cpu.toFixed(1)}%` : `${Math.round(cpu)}%`;
-}
 
 /**
  * One row's nodes, and the last values written into them.

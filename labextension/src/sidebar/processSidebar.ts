@@ -23,14 +23,14 @@ import { ProcessDetail } from './detail/processDetail';
 import { processIcon } from './processIcon';
 import { INotifier, ProcessNotifier } from './notifications';
 import { ProcessFleet, IActiveNotebook, IRowsChange } from './processFleet';
-import { PortUrl, ProcessList, RowAction } from './processList';
+import { PortUrl, portUrl as makePortUrl } from './ports';
+import { ProcessList, RowAction } from './processList';
 import { Action, LogStreamName } from '../live/protocol';
-import { portUrl as makePortUrl } from './ports';
 import { DEFAULT_SETTINGS, ISyftPmSettings } from '../ui/settings';
 import { ProcessActions } from './processActions';
 import {
   fetchServerStatus,
-  ServerConnection,
+  ExtensionConnection,
   StatusFetcher
 } from './extensionConnection';
 import { DetailViews } from './detailViews';
@@ -88,7 +88,7 @@ export class ProcessSidebar extends Widget {
       confirm: options.confirm
     });
     this._details = new DetailViews(this, options);
-    this._connection = new ServerConnection(
+    this._connection = new ExtensionConnection(
       this.fleet.serverChannel,
       options.fetchStatus ?? fetchServerStatus
     );
@@ -435,7 +435,7 @@ export class ProcessSidebar extends Widget {
   private _notifier: ProcessNotifier | null;
   private _portUrl: PortUrl;
   private _proxy = false;
-  private _connection: ServerConnection;
+  private _connection: ExtensionConnection;
   private _actions: ProcessActions;
   private _details: DetailViews;
   private _view: SidebarView;
@@ -451,7 +451,7 @@ export class ProcessSidebar extends Widget {
  * The statics of `ProcessSidebar`.
  */
 export namespace ProcessSidebar {
-  export type ConnectionState = ServerConnection.State;
+  export type ConnectionState = ExtensionConnection.State;
 
   export interface IOptions {
     /**

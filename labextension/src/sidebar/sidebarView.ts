@@ -7,9 +7,10 @@
  * and the connection, and the sidebar tells it when they changed.
  */
 import { ProcessFleet, IActiveNotebook } from './processFleet';
-import { PortUrl, ProcessList, RowAction } from './processList';
+import { PortUrl } from './ports';
+import { ProcessList, RowAction } from './processList';
 import { FlashMessage, SidebarFooter, SidebarHeader } from './chrome';
-import { ConnectionBanner, ServerConnection } from './extensionConnection';
+import { ConnectionBanner, ExtensionConnection } from './extensionConnection';
 import {
   DEFAULT_QUERY,
   IListQuery,
@@ -192,7 +193,7 @@ export class SidebarView {
 
   private _node: HTMLElement;
   private _fleet: ProcessFleet;
-  private _connection: ServerConnection;
+  private _connection: ExtensionConnection;
   private _isDisposed: () => boolean;
   private _frame: (cb: () => void) => number;
   private _query: IListQuery = { ...DEFAULT_QUERY };
@@ -210,7 +211,7 @@ export class SidebarView {
 export namespace SidebarView {
   export interface IOptions {
     fleet: ProcessFleet;
-    connection: ServerConnection;
+    connection: ExtensionConnection;
     /** The server's root directory (notebook paths of origins). */
     serverRoot: string | null;
     /** Whether the sidebar is gone (nothing is rendered then). */

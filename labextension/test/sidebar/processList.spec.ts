@@ -1,12 +1,9 @@
 // @vitest-environment happy-dom
 import { describe, expect, it, vi } from 'vitest';
 
-import {
-  formatCpu,
-  ProcessList,
-  statusText
-} from '../../src/sidebar/processList';
-import { IProcessRow } from '../../src/sidebar/model';
+import { formatCpu } from '../../src/process/format';
+import { IProcessRow, statusText } from '../../src/sidebar/model';
+import { ProcessList } from '../../src/sidebar/processList';
 import { row } from './fixtures';
 
 function makeList() {

@@ -3,10 +3,10 @@
  * (status, resources, ports, health, lifecycle, command, origin) and what
  * `info()` adds (provenance, registry, log files, the rest of the config).
  */
-import { formatBytes, formatUptime } from '../../process/format';
-import { formatCpu, PortUrl, statusText } from '../processList';
+import { formatBytes, formatCpu, formatUptime } from '../../process/format';
+import { IProcessRow, rowUptime, statusText } from '../model';
+import { PortUrl } from '../ports';
 import { isUp, LOG_STREAMS } from '../../live/protocol';
-import { IProcessRow, rowUptime } from '../model';
 
 function fmtTime(t: unknown): string {
   if (typeof t !== 'number' || !Number.isFinite(t)) {

@@ -16,7 +16,7 @@ import { formatUptime, statusClass } from '../../process/format';
 import { ILogSource } from '../../logs/logSource';
 import { LogView } from '../../logs/logView';
 import { IRowsChange } from '../processFleet';
-import { PortUrl } from '../processList';
+import { PortUrl } from '../ports';
 import { isUp, LogStreamName } from '../../live/protocol';
 import { IProcessRow, labPath, rowUptime } from '../model';
 import { iconButton } from '../../ui/icons';
