@@ -146,29 +146,31 @@ class LogWriter:
             head = prefix[:-1] + CONT_SEP
         else:
             head = b""
-        first = data.find(b"\n")
-        if first < 0:
-            fits = self._line_len + len(data) <= LINE_MAX
+        n = len(data)
+        last = data.rfind(b"\n")
+        if last < 0:
+            fits = self._line_len + n <= LINE_MAX
         else:
             fits = (
-                self._line_len + first <= LINE_MAX
-                and len(data) - data.rfind(b"\n") - 1 <= LINE_MAX
-                and (len(data) <= LINE_MAX + 2 or max(map(len, data.split(b"\n"))) <= LINE_MAX)
+                n - last - 1 <= LINE_MAX
+                and self._line_len + data.find(b"\n") <= LINE_MAX
+                and (n <= LINE_MAX + 2 or max(map(len, data.split(b"\n"))) <= LINE_MAX)
             )
         if fits:
-            ends_line = data.endswith(b"\n")
+            ends_line = last == n - 1
             body = data[:-1] if ends_line else data
             out = head + body.replace(b"\n", b"\n" + prefix)
             if ends_line:
                 out += b"\n"
-            self._advance(data)
+            self._advance(data, last)
         else:
             out = head + self._cut(data, prefix)
         self._append_counted(out)
 
-    def _advance(self, data: bytes) -> None:
+    def _advance(self, data: bytes, last: int | None = None) -> None:
         """Follow the child's line state over ``data`` (written or dropped)."""
-        last = data.rfind(b"\n")
+        if last is None:
+            last = data.rfind(b"\n")
         if last < 0:
             self._line_len += len(data)
             self._line_start = False
@@ -257,15 +259,23 @@ class LogWriter:
     def _write_raw(self, out: bytes) -> None:
         if self._fd < 0:
             raise OSError(errno.EBADF, "log file is not open")
+        n = os.write(self._fd, out)
+        if n == len(out):  # the common case: all of it at once
+            self._size += n
+            self._written += n
+            self._ends_line = out.endswith(b"\n")
+            return
         view = memoryview(out)
-        while view:
-            n = os.write(self._fd, view)
+        while True:  # a short write (the disk filling up): account for it, go on
             if n <= 0:  # pragma: no cover - POSIX reports an error instead
                 raise OSError(errno.EIO, "write made no progress")
             self._size += n
             self._written += n
             self._ends_line = view[n - 1] == 0x0A
             view = view[n:]
+            if not view:
+                return
+            n = os.write(self._fd, view)
 
     def _rotate(self) -> None:
         os.close(self._fd)
