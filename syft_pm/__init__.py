@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from .handle import ProcessHandle
     from .health import report_health
+    from .kernel.display import set_display
     from .manager import ProcessManager, get, list, run, run_function
     from .names import InvalidNameError
     from .registry import Registry
@@ -35,6 +36,7 @@ _EXPORTS = {
     "report_health": "health",
     "run": "manager",
     "run_function": "manager",
+    "set_display": "kernel.display",
 }
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "report_health",
     "run",
     "run_function",
+    "set_display",
 ]
 
 

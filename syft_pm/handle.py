@@ -274,8 +274,11 @@ class ProcessHandle:
             "error": rec.error,
         }
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """A live view in JupyterLab, a static snapshot elsewhere (see kernel/display.py)."""
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Live in JupyterLab, Notebook 7, VS Code and Colab; a static card elsewhere
+        (see kernel/display.py)."""
         from .kernel.display import mimebundle
 
         return mimebundle(self.refresh().record, self.registry)

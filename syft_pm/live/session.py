@@ -161,6 +161,10 @@ class Session:
             return
         if not self._limit.allow():
             self._rate_limited(kind)
+            if kind == "poll" and self.sub is not None:
+                # Still answered, cheaply (no scan): a view keeps one poll in flight
+                # and waits for its reply.
+                self.hub.watcher.heartbeat(self.sub)
             return
         with self._lock:
             if self.closed or self.sub is None:

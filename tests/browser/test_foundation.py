@@ -28,4 +28,4 @@ def test_cell_output_rendered_by_our_renderer(jlab, lab):
     out = cell.wait_for_selector(".syft-pm-process[data-process-name='foundation-demo']")
     assert "foundation-demo" in out.inner_text()
     # The static HTML fallback must not be what is shown: our renderer wins.
-    assert cell.query_selector(".syft-pm-static") is None
+    assert cell.query_selector(".syft-pm-card") is None
