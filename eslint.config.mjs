@@ -4,6 +4,98 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// -- layers of labextension/src: imports only point down -------------------------
+//
+//   live/     protocol, store, channel interface, REST requests, transports
+//   ui/       icons and settings
+//   logs/     log pane, log view and what feeds them
+//   process/  the one-process view (cell output and detail view)
+//   output/   the cell renderer          sidebar/  the panel (detail/ below it)
+//
+// The cell view (live/ without its JupyterLab transports, ui/, logs/, process/)
+// must not depend on JupyterLab, so that it can be built as a plain ES module
+// for a widget (VS Code, Colab): no `@jupyterlab/*`, and none of the live/
+// modules that wrap `@jupyterlab/services`.
+const JUPYTERLAB = {
+  group: ['@jupyterlab/*'],
+  message:
+    'the cell view must not depend on JupyterLab (it also builds as a plain ES module): inject what it needs'
+};
+const LIVE_TRANSPORTS = {
+  group: ['**/request', '**/kernelChannel', '**/serverChannel'],
+  message:
+    'these wrap @jupyterlab/services; the cell view takes an IChannel (and an ApiCall) instead'
+};
+const folders = (...names) => ({
+  group: names.flatMap(n => [`./${n}/**`, `../${n}/**`, `../../${n}/**`]),
+  message: 'imports point down the layers (see eslint.config.mjs)'
+});
+const layer = (files, patterns) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns }] }
+});
+const layers = [
+  layer(
+    [
+      'labextension/src/live/protocol.ts',
+      'labextension/src/live/store.ts',
+      'labextension/src/live/channel.ts',
+      'labextension/src/live/liveConnection.ts'
+    ],
+    [
+      folders('ui', 'logs', 'process', 'output', 'sidebar'),
+      JUPYTERLAB,
+      LIVE_TRANSPORTS
+    ]
+  ),
+  layer(
+    [
+      'labextension/src/live/request.ts',
+      'labextension/src/live/kernelChannel.ts',
+      'labextension/src/live/serverChannel.ts'
+    ],
+    [folders('ui', 'logs', 'process', 'output', 'sidebar')]
+  ),
+  layer(
+    ['labextension/src/ui/**/*.ts'],
+    [
+      folders('live', 'logs', 'process', 'output', 'sidebar'),
+      JUPYTERLAB,
+      LIVE_TRANSPORTS
+    ]
+  ),
+  layer(
+    ['labextension/src/logs/**/*.ts'],
+    [folders('process', 'output', 'sidebar'), JUPYTERLAB, LIVE_TRANSPORTS]
+  ),
+  layer(
+    ['labextension/src/process/**/*.ts'],
+    [folders('output', 'sidebar'), JUPYTERLAB, LIVE_TRANSPORTS]
+  ),
+  layer(['labextension/src/output/**/*.ts'], [folders('sidebar')]),
+  layer(['labextension/src/sidebar/*.ts'], [folders('output')]),
+  layer(
+    ['labextension/src/sidebar/detail/**/*.ts'],
+    [
+      folders('output'),
+      {
+        // The detail view uses the sidebar's data (model, fleet, ports), not
+        // the panel that opens it.
+        group: [
+          '../processSidebar',
+          '../sidebarView',
+          '../detailViews',
+          '../plugin',
+          '../processActions',
+          '../processList',
+          '../chrome'
+        ],
+        message: 'sidebar/detail/ sits below the sidebar panel'
+      }
+    ]
+  )
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -59,6 +151,7 @@ export default tseslint.config(
       'prefer-arrow-callback': 'error'
     }
   },
+  ...layers,
   {
     files: ['labextension/test/**/*.ts'],
     languageOptions: { globals: { ...globals.node } }

@@ -15,7 +15,8 @@ import {
   ProcessDetail
 } from './detail/processDetail';
 import { processIcon } from './processIcon';
-import { KernelLogSource, RestLogSource } from '../logs/logSource';
+import { KernelLogSource } from '../logs/logSource';
+import { RestLogSource } from './detail/restLogSource';
 import { IActiveNotebook, IRowsChange, ProcessFleet } from './processFleet';
 import { ProcessList } from './processList';
 import { Action, LogStreamName } from '../live/protocol';

@@ -7,9 +7,9 @@ import {
   ILogPage,
   ILogSince,
   ILogSource,
-  KernelLogSource,
-  RestLogSource
+  KernelLogSource
 } from '../../src/logs/logSource';
+import { RestLogSource } from '../../src/sidebar/detail/restLogSource';
 import {
   formatLineTime,
   linesToText,
