@@ -18,6 +18,7 @@ to validate specs; its network imports are lazy.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -313,7 +314,9 @@ class HealthMonitor:
             try:
                 self._check(started, gen)
             except Exception as e:  # noqa: BLE001 - a probe bug must not kill supervision
-                print(f"health check error: {e!r}", flush=True)
+                # Nor a full disk: writing health.json failed, and so may this message.
+                with contextlib.suppress(OSError, ValueError):
+                    print(f"health check error: {e!r}", flush=True)
             next_at = time.time() + float(self.spec["interval"])
 
     def _set(self, gen: int, status: str | None, message: str, failures: int) -> bool:

@@ -44,6 +44,8 @@ LINE_MAX = 64 * 1024
 #: The separator after the stamp of a piece that continues the previous stored line.
 CONT_SEP = b"+"
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: Free space needed before writing resumes after a full disk.
+RESUME_ROOM = 64 * 1024
 
 
 def drop_marker(dropped: int, err: int | None) -> bytes:
@@ -217,6 +219,8 @@ class LogWriter:
                     os.pread(self._fd, 1, self._size - 1) == b"\n"
                 )
             if self.dropped:
+                if not self._has_room():
+                    return False
                 lead = b"" if self._ends_line else b"\n"
                 self._write_raw(lead + prefix + drop_marker(self.dropped, self._drop_errno) + b"\n")
         except OSError as e:
@@ -225,6 +229,16 @@ class LogWriter:
         self.dropped = 0
         self._drop_errno = None
         return True
+
+    def _has_room(self) -> bool:
+        """Resume only with room for more than the marker: a disk hovering at full would
+        otherwise collect a marker (or half of one) per chunk. A filesystem that reports
+        no sizes (some FUSE ones) is just tried."""
+        st = os.fstatvfs(self._fd)
+        if st.f_blocks == 0:
+            return True
+        free = st.f_bfree if os.geteuid() == 0 else st.f_bavail
+        return free * st.f_frsize >= RESUME_ROOM
 
     def _append_counted(self, out: bytes) -> None:
         before = self._written

@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,6 +190,31 @@ def test_stop_works_on_a_full_disk(
     assert rec.status == "stopped", rec
     assert rec.state["stop_reason"] == "requested"
     wait_for(lambda: not psutil.pid_exists(pid), timeout=5, what="the child to be gone")
+
+
+def test_health_checks_survive_a_full_disk(
+    disk_pm: ProcessManager, small_disk: Path, tmp_path: Path
+) -> None:
+    ctl, script = _chatty(tmp_path)
+    health = {"type": "command", "cmd": ["true"], "interval": 0.2}
+    h = disk_pm.run("chatty", [PY, str(script), str(ctl)], health=health)
+    pid = h.pid
+    assert pid is not None
+    record = h.record.directory / "health.json"
+    wait_for(record.exists, timeout=10, what="the first health check")
+    (small_disk / "filler").write_bytes(b"\0" * (1 << 20))
+    (ctl / "flood").touch()
+    wait_for(lambda: _disk_full(small_disk), timeout=20, what="the disk to fill up")
+    _alive_and_writing(ctl, pid)  # meanwhile several checks could not be recorded
+    (ctl / "flood").unlink()
+    (small_disk / "filler").unlink()
+    after = time.time()
+    wait_for(
+        lambda: read_json(record)["checked_at"] > after,
+        timeout=10,
+        what="health checks to be recorded again",
+    )
+    assert h.refresh().status == "running"
 
 
 # -- state files are never half-written ----------------------------------------------------
