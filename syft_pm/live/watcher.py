@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import procutil
 from ..logs import LogStream
+from ..manager import observed
 from ..metrics import MetricsSampler
 from ..registry import Registry
 from ..status import ACTIVE_STATUSES
@@ -42,6 +44,13 @@ JSON = dict[str, Any]
 Send = Callable[[JSON], None]
 _FILES = ("state.json", "health.json", "config.json")
 METRICS_BACKOFF = 8
+
+
+def _alive(key: tuple[Any, Any]) -> bool:
+    pid, create_time = key
+    if not pid:
+        return True  # no supervisor recorded yet (a start under way): nothing to judge
+    return procutil.is_alive(pid, create_time)
 
 
 def _file_key(directory: Path) -> tuple[Any, ...]:
@@ -62,6 +71,9 @@ class _Tracked:
     state: JSON = field(default_factory=dict)
     active: bool = False
     pid_key: tuple[Any, Any] = (None, None)
+    #: The supervisor's (pid, create_time): a supervisor killed with SIGKILL changes no
+    #: file, so its liveness is checked at the metrics pace instead.
+    supervisor: tuple[Any, Any] = (None, None)
     streams: dict[str, LogStream] = field(default_factory=dict)
     cursors: dict[str, Any] = field(default_factory=dict)
     drain: bool = True
@@ -112,6 +124,7 @@ class Watcher:
         self._tracked: dict[str, _Tracked] = {}
         self._sampler = MetricsSampler()
         self._last_metrics = 0.0
+        self._last_liveness = 0.0
         self._primed = False
         self.on_subscribers_changed: Callable[[int], None] | None = None
 
@@ -218,6 +231,9 @@ class Watcher:
         removed = [n for n in self._tracked if n not in names]
         for n in removed:
             del self._tracked[n]
+        check_supervisors = now - self._last_liveness >= self.metrics_interval
+        if check_supervisors:
+            self._last_liveness = now
         want_any = self._scope(names, self._subs)
         want_logs = self._scope(names, [s for s in self._subs if s.logs])
         for name in sorted(names):
@@ -226,9 +242,17 @@ class Watcher:
             if tr is None:
                 tr = self._tracked[name] = _Tracked(name=name)
             key = _file_key(self.registry.processes_dir / name)
+            if check_supervisors and tr.active and not is_new and not _alive(tr.supervisor):
+                tr.key = ()  # read it again: it now reads as failed (see observed())
             if is_new or key != tr.key:
                 tr.key = key
-                rec = self.registry.record(name)
+                # As a reader must report it: a dead supervisor's entry reads as failed,
+                # without writing or signalling anything (repair is for write paths).
+                rec = observed(self.registry.record(name), self.registry)
+                tr.supervisor = (
+                    rec.state.get("supervisor_pid"),
+                    rec.state.get("supervisor_create_time"),
+                )
                 new_state = protocol.process_state(rec, tr.state.get("metrics"))
                 was_active = tr.active
                 tr.active = new_state["status"] in ACTIVE_STATUSES

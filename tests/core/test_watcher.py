@@ -5,10 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from pmtest import PY, wait_for
 
@@ -62,14 +65,38 @@ def printer(lines: int, then_sleep: bool = True) -> list[str]:
     return [PY, "-c", code]
 
 
+@pytest.fixture(autouse=True)
+def stand_in_supervisor() -> Iterator[psutil.Process]:
+    """A live process that hand-written entries name as their supervisor (a reader reports
+    an active entry whose supervisor is dead as failed). Stopping such an entry may signal
+    it, which is why it is a throwaway ``sleep`` and not this test process."""
+    global _STAND_IN
+    proc = subprocess.Popen(["sleep", "300"])
+    _STAND_IN = psutil.Process(proc.pid)
+    yield _STAND_IN
+    proc.kill()
+    proc.wait()
+
+
+_STAND_IN: psutil.Process | None = None
+
+
 def fake_entry(pm: ProcessManager, name: str, status: str = "running") -> Path:
-    """A registry entry written by hand (no process), for file-level scenarios."""
+    """A registry entry written by hand, for file-level scenarios (its supervisor is the
+    stand-in above)."""
+    assert _STAND_IN is not None
     d = pm.registry.ensure().processes_dir / name
     d.mkdir()
     atomic_write_json(d / "config.json", {"schema": 1, "name": name, "cmd": ["true"]})
-    atomic_write_json(
-        d / "state.json", {"schema": 1, "status": status, "restarts": 0, "run_id": "x"}
-    )
+    state = {
+        "schema": 1,
+        "status": status,
+        "restarts": 0,
+        "run_id": "x",
+        "supervisor_pid": _STAND_IN.pid,
+        "supervisor_create_time": _STAND_IN.create_time(),
+    }
+    atomic_write_json(d / "state.json", state)
     return d
 
 

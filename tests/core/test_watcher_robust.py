@@ -134,3 +134,28 @@ def test_wake_never_blocks_on_a_full_pipe(pm: ProcessManager) -> None:
         assert done.wait(20), "wake() blocked on a full pipe"
     finally:
         thread.close()
+
+
+def test_a_supervisor_killed_with_sigkill_shows_as_failed(pm: ProcessManager) -> None:
+    """A SIGKILLed supervisor changes no file; the watcher still notices, without writing
+    anything (a read never repairs)."""
+    import signal
+
+    h = pm.run("victim", SLEEPER)
+    watcher = Watcher(pm.registry, metrics_interval=0.05)
+    inbox = Inbox()
+    watcher.subscribe(inbox)
+    state_file = h.directory / "state.json"
+    before = state_file.stat().st_mtime_ns
+    os.kill(h.state["supervisor_pid"], signal.SIGKILL)
+
+    def status() -> str | None:
+        watcher.scan()
+        for m in reversed(inbox):
+            if m["type"] == "delta" and "status" in m["changed"].get("victim", {}):
+                return str(m["changed"]["victim"]["status"])
+        return None
+
+    assert wait_for(status, what="the dead supervisor to be noticed") == "failed"
+    assert state_file.stat().st_mtime_ns == before, "a read wrote the state"
+    pm.repair("victim")
