@@ -315,6 +315,14 @@ class LogStream:
         out: list[LogLine] = []  # newest first
         if n <= 0:
             return out
+        last = self._last_raw(n)
+        if not any(len(r) > PREFIX_LEN and r[24] == 0x2B for r in last):
+            # The common case: no cut lines among them, so nothing can be superseded.
+            lines = [parse_line(r) for r in last]
+            return [
+                LogLine(ln.t, render_cr(ln.text), ln.cont) if "\r" in ln.text else ln
+                for ln in lines
+            ]
         superseded = False  # a newer piece redrew this line: its older pieces are hidden
         walked = 0
         raws = self._iter_raw_rev()
