@@ -407,9 +407,15 @@ class Watcher:
 class WatcherThread:
     """Drives a Watcher from a daemon thread.
 
-    Wakes on inotify events (debounced by ``min_interval`` so a flood yields at most
-    ``1/min_interval`` messages a second), and at least every ``idle_tick`` for metrics
-    and heartbeats. Without inotify it polls, from ``tick`` backing off to ``idle_tick``.
+    Wakes on inotify events and at least every ``idle_tick`` for metrics and heartbeats;
+    without inotify it polls, from ``tick`` backing off to ``idle_tick``.
+
+    Leading edge, bounded flood: scans that send something spend a token from a bucket
+    of ``burst`` tokens refilled one per ``min_interval``. The first change after a quiet
+    moment finds a token and is scanned and sent at once (a line reaches every view
+    within milliseconds, not at the next tick of a fixed cadence); only a sustained
+    stream runs the bucket dry, and then changes are coalesced, so a flood yields at
+    most ``1/min_interval`` messages a second per view (plus the burst, once).
     """
 
     def __init__(
@@ -418,7 +424,8 @@ class WatcherThread:
         *,
         tick: float = 0.1,
         idle_tick: float = 2.0,
-        min_interval: float = 0.05,
+        min_interval: float = 1 / 19.5,
+        burst: int = 4,
         use_inotify: bool = True,
         stop_when_idle: bool = False,
     ) -> None:
@@ -426,6 +433,7 @@ class WatcherThread:
         self.tick = tick
         self.idle_tick = idle_tick
         self.min_interval = min_interval
+        self.burst = burst
         self.stop_when_idle = stop_when_idle
         self._use_inotify = use_inotify
         self._stop = threading.Event()
@@ -494,11 +502,23 @@ class WatcherThread:
         if ino is not None:
             selector.register(ino.fd, selectors.EVENT_READ)
         delay = self.tick
+        tokens, refilled = float(self.burst), time.monotonic()
         try:
             while not self._stop.is_set():
-                started = time.monotonic()
+                now = time.monotonic()
+                tokens = min(float(self.burst), tokens + (now - refilled) / self.min_interval)
+                refilled = now
+                if tokens < 1.0:
+                    # A sustained stream: coalesce what arrives until the next token.
+                    self._stop.wait((1.0 - tokens) * self.min_interval)
+                    continue
                 try:
-                    delay = self._step(ino, selector, delay)
+                    changed = self.watcher.scan()
+                    if changed:
+                        tokens -= 1.0
+                    if self._idle_exit():
+                        break
+                    delay = self._wait(ino, selector, delay, changed)
                 except Exception:
                     # A view that stops updating is worse than a log line: keep the thread
                     # alive through anything its loop body raises, and pace the retries.
@@ -506,20 +526,16 @@ class WatcherThread:
                     self._stop.wait(self.idle_tick)
                 if self._idle_exit():
                     break
-                # Debounce: a burst of writes becomes one scan per min_interval.
-                spent = time.monotonic() - started
-                if spent < self.min_interval:
-                    self._stop.wait(self.min_interval - spent)
         finally:
             selector.close()
             if ino is not None:
                 ino.close()
 
-    def _step(self, ino: Inotify | None, selector: selectors.BaseSelector, delay: float) -> float:
-        """One scan and one wait; returns the polling delay to use next time."""
-        changed = self.watcher.scan()
-        if self.stop_when_idle and self.watcher.subscriber_count == 0:
-            return delay
+    def _wait(
+        self, ino: Inotify | None, selector: selectors.BaseSelector, delay: float, changed: bool
+    ) -> float:
+        """Sleep until a registry change, a wake-up or the pace timeout; returns the
+        polling delay to use next time (without inotify)."""
         if ino is not None:
             self._sync_watches(ino)
             # inotify wakes us for every registry change; the timeout only paces metrics

@@ -159,3 +159,20 @@ def test_a_supervisor_killed_with_sigkill_shows_as_failed(pm: ProcessManager) ->
     assert wait_for(status, what="the dead supervisor to be noticed") == "failed"
     assert state_file.stat().st_mtime_ns == before, "a read wrote the state"
     pm.repair("victim")
+
+
+def test_a_change_after_a_quiet_moment_is_sent_at_once(pm: ProcessManager) -> None:
+    """Leading edge: with a pace of one message per 30 s, two changes in a row still each
+    go out at once (the bucket holds a burst); only a sustained stream is coalesced."""
+    watcher = Watcher(pm.registry)
+    thread = WatcherThread(watcher, min_interval=30.0, burst=8)
+    inbox = Inbox()
+    watcher.subscribe(inbox)
+    thread.start()
+    try:
+        pm.run("first", SLEEPER)
+        wait_for(lambda: "first" in inbox.names_seen(), timeout=10, what="the first change")
+        pm.run("second", SLEEPER)
+        wait_for(lambda: "second" in inbox.names_seen(), timeout=10, what="the next change")
+    finally:
+        thread.close()
