@@ -15,6 +15,7 @@ import time
 from typing import Any, NoReturn
 
 from .health import HealthSpecError
+from .logs import LogStream
 from .manager import (
     ProcessExistsError,
     ProcessManager,
@@ -146,28 +147,51 @@ def cmd_rm(pm: ProcessManager, args: argparse.Namespace) -> int:
     return 0
 
 
+def _format_line(t: float | None, text: str, timestamps: bool) -> str:
+    if not timestamps:
+        return text
+    stamp = (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 1000):03d}Z"
+        if t is not None
+        else " " * 24
+    )
+    return f"{stamp} {text}"
+
+
 def _print_line(t: float | None, text: str, timestamps: bool) -> None:
-    if timestamps:
-        stamp = (
-            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 1000):03d}Z"
-            if t is not None
-            else " " * 24
-        )
-        print(f"{stamp} {text}")
-    else:
-        print(text)
+    print(_format_line(t, text, timestamps))
+
+
+def _follow(stream: LogStream, args: argparse.Namespace) -> None:
+    """Print lines as they come, carriage returns rendered. On a terminal a progress bar
+    is redrawn in place (each newer piece of the line overwrites the last), as it was
+    in the program's own terminal; elsewhere each piece is one line."""
+    tty = sys.stdout.isatty()
+    pending = False  # on a terminal, a line's newline waits: the next piece may redraw it
+    try:
+        for ln in stream.follow_lines(lines=args.n):
+            shown = _format_line(ln.t, render_cr(ln.text), args.timestamps)
+            if not tty:
+                print(shown)
+            elif pending and ln.cont and ln.text.startswith("\r"):
+                sys.stdout.write("\r" + shown + "\x1b[K")
+            else:
+                sys.stdout.write(("\n" if pending else "") + shown)
+                pending = True
+            sys.stdout.flush()
+    finally:
+        if pending:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
 
 
 def cmd_logs(pm: ProcessManager, args: argparse.Namespace) -> int:
     h = pm.get(args.name)
     stream = h.stderr if args.stderr else h.stdout
     if args.follow:
-        for t, text in stream.follow(lines=args.n, timestamps=True):
-            # follow() yields the stored text; show a redrawn line as a terminal would.
-            _print_line(t, render_cr(text), args.timestamps)
-            sys.stdout.flush()
+        _follow(stream, args)
         return 0
-    for t, text in stream.tail(args.n, timestamps=True):
+    for t, text in stream.tail(args.n, timestamps=True):  # tail() renders carriage returns
         _print_line(t, text, args.timestamps)
     return 0
 

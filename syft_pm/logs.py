@@ -613,13 +613,31 @@ class LogStream:
         (``stop_when_exited``), or after ``timeout`` seconds; otherwise runs until the
         caller stops iterating. Rotation is handled through the cursor.
         """
-        # The starting point is fixed now, not at the first next(): lines written between
-        # this call and the first iteration are not missed.
-        start = self.read_since(None).cursor
-        gen = self._follow(start, lines, stop_when_exited, timeout, poll_interval)
+        gen = self.follow_lines(
+            lines=lines,
+            stop_when_exited=stop_when_exited,
+            timeout=timeout,
+            poll_interval=poll_interval,
+        )
         if timestamps:
             return ((ln.t, ln.text) for ln in gen)
         return (ln.text for ln in gen)
+
+    def follow_lines(
+        self,
+        *,
+        lines: int = 0,
+        stop_when_exited: bool = True,
+        timeout: float | None = None,
+        poll_interval: float = 0.1,
+    ) -> Iterator[LogLine]:
+        """:meth:`follow` as :class:`LogLine` objects: the stored text, its time, and
+        whether it continues the line before (how a viewer redraws a progress bar in
+        place: a ``cont`` piece that starts with ``\r`` overwrites the previous one)."""
+        # The starting point is fixed now, not at the first next(): lines written between
+        # this call and the first iteration are not missed.
+        start = self.read_since(None).cursor
+        return self._follow(start, lines, stop_when_exited, timeout, poll_interval)
 
     def _follow(
         self,

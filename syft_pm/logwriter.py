@@ -46,6 +46,10 @@ CONT_SEP = b"+"
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 #: Free space needed before writing resumes after a full disk.
 RESUME_ROOM = 64 * 1024
+#: A line redrawn with carriage returns for longer than this is ended (at a ``\r``) and
+#: continued in a new piece, so readers that take complete lines (follow, the live
+#: views) see a progress bar move instead of waiting for 64 KiB or a newline.
+REDRAW_EVERY = 1.0
 
 
 def drop_marker(dropped: int, err: int | None) -> bytes:
@@ -107,6 +111,8 @@ class LogWriter:
         self._size = 0
         self._line_start = True  # the next byte of the child's output starts a line
         self._line_len = 0  # bytes of the child's current line in the current piece
+        self._piece_t = 0.0  # when the current stored piece began
+        self._now = 0.0
         self._ends_line = True  # the file ends at a line boundary
         self.dropped = 0  # bytes refused by the disk since the last marker
         self._drop_errno: int | None = None
@@ -136,12 +142,15 @@ class LogWriter:
         """Stamp ``data`` (any chunk of the child's output) and append it."""
         if not data:
             return
-        prefix = self._prefix(time.time() if now is None else now)
+        self._now = t = time.time() if now is None else now
+        prefix = self._prefix(t)
         self._prefix_now = prefix
         if (self.dropped or self._fd < 0) and not self._recover(prefix):
             self.dropped += len(data)
             self._advance(data)
             return
+        if not self._line_start and t - self._piece_t >= REDRAW_EVERY:
+            data = self._end_redrawn_piece(data, prefix)
         if self._line_start:
             head = prefix
         elif self._ends_line:  # the child is mid-line, the file is not (a marker, a cut)
@@ -174,11 +183,27 @@ class LogWriter:
         if last is None:
             last = data.rfind(b"\n")
         if last < 0:
+            if self._line_start:
+                self._piece_t = self._now
             self._line_len += len(data)
             self._line_start = False
         else:
+            self._piece_t = self._now
             self._line_len = len(data) - last - 1
             self._line_start = self._line_len == 0
+
+    def _end_redrawn_piece(self, data: bytes, prefix: bytes) -> bytes:
+        """The child has been redrawing one line for REDRAW_EVERY: end the stored piece
+        just before the last ``\r`` of ``data``'s first line; return what follows."""
+        stop = data.find(b"\n")
+        r = data.rfind(b"\r", 0, len(data) if stop < 0 else stop)
+        if r < 0 or (r == 0 and self._ends_line):
+            return data
+        head = prefix[:-1] + CONT_SEP if self._ends_line else b""
+        self._append_counted(head + data[:r] + b"\n")
+        self._line_len = 0
+        self._piece_t = self._now
+        return data[r:]
 
     def _cut(self, data: bytes, prefix: bytes) -> bytes:
         """Stamp ``data``, cutting lines longer than LINE_MAX into continued pieces."""
@@ -202,6 +227,7 @@ class LogWriter:
             parts.append(b"\n" + prefix if pos < n else b"\n")
         self._line_len = line_len
         self._line_start = data.endswith(b"\n")
+        self._piece_t = self._now
         return b"".join(parts)
 
     # -- a full disk --------------------------------------------------------------------

@@ -433,6 +433,87 @@ def test_readers_cap_lines_of_files_written_elsewhere(tmp_path: Path) -> None:
     assert [x.text for x in s.search("end")] == ["end"]
 
 
+def test_a_long_redraw_is_stored_in_pieces_readers_see_live(tmp_path: Path) -> None:
+    p = tmp_path / "stdout.log"
+    w = LogWriter(str(p))
+    w.write(b"start\n", now=100.0)
+    w.write(b"\rstep 1", now=100.0)
+    w.write(b"\rstep 2", now=100.5)  # within a second: the same piece
+    w.write(b"\rstep 3\rstep 4", now=101.2)  # past it: the piece ends before "\rstep 4"
+    w.write(b"\rstep 5", now=101.4)
+    s = LogStream(p)
+    complete = s.read_since({"ino": 0, "off": 0}).lines
+    assert [(x.text, x.cont) for x in complete] == [
+        ("start", False),
+        ("\rstep 1\rstep 2\rstep 3", False),
+    ]
+    assert s.tail(5) == ["start", "step 5"]  # the unfinished piece redraws the line
+    w.write(b"\n", now=101.5)
+    w.close()
+    assert s.tail(5) == ["start", "step 5"]
+    assert [x.cont for x in s.read_since({"ino": 0, "off": 0}).lines] == [False, False, True]
+
+
+BAR = (
+    "import sys, time\n"
+    "for i in range(60):\n"
+    "    sys.stdout.write(f'\\rstep {i}'); sys.stdout.flush(); time.sleep(0.05)\n"
+    "print(); print('done')"
+)
+
+
+def test_a_progress_bar_moves_for_line_readers(pm: ProcessManager) -> None:
+    h = pm.run("bar", [PY, "-c", BAR])
+    cursor = h.stdout.read_since(None).cursor
+    got: list[str] = []
+
+    def moved() -> bool:
+        nonlocal cursor
+        res = h.stdout.read_since(cursor)
+        cursor = res.cursor
+        got.extend(x.text for x in res.lines)
+        return bool(got)
+
+    wait_for(moved, timeout=10, what="a complete piece of the redrawn line")
+    first = int(render_cr(got[0]).split()[-1])
+    assert first < 50, f"the bar was seen while it ran, not only at its end ({got[0][-30:]!r})"
+    assert h.wait(20) == 0
+
+
+def test_cli_follow_redraws_a_progress_bar_in_place_on_a_terminal(pm: ProcessManager) -> None:
+    import pty
+
+    h = pm.run("bar", [PY, "-c", BAR])
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [PY, "-m", "syft_pm.cli", "--home", str(pm.home), "logs", "bar", "-f"],
+        stdout=slave,
+        stderr=subprocess.PIPE,
+    )
+    os.close(slave)
+    out = b""
+    first_seen = None
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+        if first_seen is None and b"step" in out:
+            first_seen = render_cr(out.decode().split("\n")[0].replace("\x1b[K", ""))
+    os.close(master)
+    assert first_seen is not None and int(first_seen.split()[-1]) < 50, (
+        f"the bar was shown while it ran, not only at its end ({first_seen!r})"
+    )
+    assert proc.wait(30) == 0, proc.stderr.read() if proc.stderr else ""
+    assert h.wait(20) == 0
+    text = out.decode().replace("\r\n", "\n").replace("\x1b[K", "")
+    assert "\r" in text, "the bar was redrawn, in place"
+    assert [render_cr(line) for line in text.split("\n") if line] == ["step 59", "done"]
+
+
 def test_cli_logs_shows_a_progress_bar_as_one_line(pm: ProcessManager) -> None:
     code = (
         "import sys\n"
