@@ -173,8 +173,12 @@ export interface IProcessState {
   error: string | null;
 }
 
-/** One log line: `[epoch seconds or null, text]`. */
-export type LogLine = [number | null, string];
+/**
+ * One log line: `[epoch seconds or null, text]`, the text as written (raw:
+ * carriage returns kept). A third element, when present and not 0, says the
+ * line continues the one before it (a piece of a line the writer cut).
+ */
+export type LogLine = [t: number | null, text: string, cont?: number];
 
 export interface ILogChunk {
   lines: LogLine[];

@@ -20,6 +20,12 @@ import {
   ProcessLogs,
   ServerMessage
 } from './protocol';
+import {
+  continueText,
+  displayLine,
+  isContinuation,
+  withText
+} from './terminalText';
 
 /**
  * What changed in one applied message; views re-render only these.
@@ -63,7 +69,10 @@ export class LogRing {
     return this._dropped;
   }
 
-  /** Lines ever appended, dropped included: lets views render incrementally. */
+  /**
+   * Lines ever appended, dropped included (a continuation adds none): lets
+   * views render incrementally.
+   */
   get total(): number {
     return this._total;
   }
@@ -76,12 +85,39 @@ export class LogRing {
     return this._skipped;
   }
 
+  /**
+   * Times the last line was drawn over by a continuation: with `total`, a view
+   * tells that only its last line changed (and rewrites that one node).
+   */
+  get rewrites(): number {
+    return this._rewrites;
+  }
+
+  /**
+   * Add lines from the wire, as shown (`displayLine`): carriage returns
+   * rendered, long lines capped, a continuation drawn over the line before
+   * (unless lines were skipped in between: then it starts a line).
+   */
   append(lines: readonly LogLine[], skipped = 0): void {
     this._dropped += skipped;
     this._skipped += skipped;
-    this._total += skipped + lines.length;
+    this._total += skipped;
+    let joinable = skipped === 0;
     for (const line of lines) {
-      this._lines.push(line);
+      const last = this._lines.length - 1;
+      if (joinable && last >= 0 && isContinuation(line)) {
+        const prev = this._lines[last];
+        this._lines[last] = withText(
+          prev,
+          line[0],
+          continueText(prev[1], line[1])
+        );
+        this._rewrites += 1;
+      } else {
+        this._lines.push(displayLine(line));
+        this._total += 1;
+      }
+      joinable = true;
     }
     this._bound();
   }
@@ -97,6 +133,7 @@ export class LogRing {
     this._dropped = 0;
     this._skipped = 0;
     this._total = 0;
+    this._rewrites = 0;
   }
 
   private _bound(): void {
@@ -112,6 +149,7 @@ export class LogRing {
   private _dropped = 0;
   private _skipped = 0;
   private _total = 0;
+  private _rewrites = 0;
 }
 
 export class ProcessStore {

@@ -81,8 +81,20 @@ export class LogPane {
       this.linesNode.textContent = '';
       this._total = 0;
       this._skipped = 0;
+      this._rewrites = ring.rewrites;
     }
     const fresh = ring.total - this._total;
+    if (ring.rewrites !== this._rewrites) {
+      // A continuation drew over the line that was last at the previous
+      // update (a progress bar): rewrite that one row, whatever else came.
+      this._rewrites = ring.rewrites;
+      const received = fresh - (ring.skipped - this._skipped);
+      const line = ring.lines[ring.lines.length - 1 - received];
+      const row = this.linesNode.lastElementChild as HTMLElement | null;
+      if (line && row && row.classList.contains('syft-pm-log-line')) {
+        this._setLine(row, line);
+      }
+    }
     if (fresh > 0) {
       const skipped = ring.skipped - this._skipped;
       const received = fresh - skipped;
@@ -127,14 +139,22 @@ export class LogPane {
     return el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK_PX;
   }
 
-  private _line(doc: Document, [t, text]: LogLine): HTMLDivElement {
+  private _line(doc: Document, line: LogLine): HTMLDivElement {
     const row = doc.createElement('div');
     row.className = 'syft-pm-log-line';
-    row.textContent = text;
-    if (t !== null) {
-      row.title = new Date(t * 1000).toLocaleTimeString();
-    }
+    this._setLine(row, line);
     return row;
+  }
+
+  /** Write a line into its row, touching only what differs. */
+  private _setLine(row: HTMLElement, [t, text]: LogLine): void {
+    if (row.textContent !== text) {
+      row.textContent = text;
+    }
+    const title = t !== null ? new Date(t * 1000).toLocaleTimeString() : '';
+    if (row.title !== title) {
+      row.title = title;
+    }
   }
 
   private _marker(doc: Document, count: number): HTMLDivElement {
@@ -150,4 +170,5 @@ export class LogPane {
   private _userIntent = false;
   private _total = 0;
   private _skipped = 0;
+  private _rewrites = 0;
 }

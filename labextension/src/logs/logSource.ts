@@ -16,7 +16,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { IChannel, ISubscriptionOptions } from '../live/channel';
 import { LiveConnection } from '../live/liveConnection';
 import { LogLine, LogStreamName, LOG_STREAMS } from '../live/protocol';
-import { ProcessStore } from '../live/store';
+import { LogRing, ProcessStore } from '../live/store';
 
 export interface ILogPage {
   /** Oldest first. */
@@ -111,7 +111,7 @@ export class KernelLogSource implements ILogSource {
     return {
       lines: ring.lines.slice(-n),
       before: null,
-      cursor: String(ring.total)
+      cursor: cursorOf(ring)
     };
   }
 
@@ -125,7 +125,7 @@ export class KernelLogSource implements ILogSource {
     n: number
   ): Promise<ILogSince> {
     const ring = this._store.logs(this.name, stream);
-    const from = Number(cursor) || 0;
+    const [from, skippedThen, rewritesThen] = parseCursor(cursor);
     let fresh = ring.total - from;
     if (fresh < 0) {
       // A new snapshot restarted the count: take what is there.
@@ -133,11 +133,20 @@ export class KernelLogSource implements ILogSource {
     }
     const available = Math.min(fresh, ring.lines.length);
     const take = Math.min(available, n);
-    return {
-      lines: take > 0 ? ring.lines.slice(ring.lines.length - take) : [],
-      cursor: String(ring.total),
-      skipped: fresh - take
-    };
+    const lines = take > 0 ? ring.lines.slice(ring.lines.length - take) : [];
+    // A progress bar drew over the line that was last then: send it again as
+    // a redraw of that line (`\r` + its text), which the view draws over it.
+    const last = ring.lines.length - 1 - fresh;
+    if (
+      ring.rewrites !== rewritesThen &&
+      ring.skipped === skippedThen &&
+      fresh <= n &&
+      last >= 0
+    ) {
+      const [t, text] = ring.lines[last];
+      lines.unshift([t, `\r${text}`, 1]);
+    }
+    return { lines, cursor: cursorOf(ring), skipped: fresh - take };
   }
 
   async search(
@@ -173,4 +182,17 @@ export class KernelLogSource implements ILogSource {
   private _connection: LiveConnection;
   private _ready = new PromiseDelegate<void>();
   private _newLines = new Signal<this, LogStreamName>(this);
+}
+
+/**
+ * A kernel source's cursor: the ring's lines appended, skipped and rewritten
+ * when it was taken (`since` tells new lines and a redrawn last line apart).
+ */
+function cursorOf(ring: LogRing): string {
+  return `${ring.total}:${ring.skipped}:${ring.rewrites}`;
+}
+
+function parseCursor(cursor: string): [number, number, number] {
+  const [total, skipped, rewrites] = cursor.split(':').map(Number);
+  return [total || 0, skipped || 0, rewrites || 0];
 }

@@ -6,6 +6,13 @@
  */
 import { gapNode, lineNode } from './logText';
 import { LogLine } from '../live/protocol';
+import {
+  continueText,
+  displayLine,
+  displayLines,
+  isContinuation,
+  withText
+} from '../live/terminalText';
 
 type FrameFn = (cb: () => void) => number;
 
@@ -44,8 +51,14 @@ export class RenderedLines {
     if (lines.length === 0) {
       return;
     }
-    for (const line of lines) {
-      this._pending.push(line);
+    const shown = displayLines(lines);
+    let i = 0;
+    if (isContinuation(shown[0])) {
+      this._continueLast(shown[0]);
+      i = 1;
+    }
+    for (; i < shown.length; i++) {
+      this._pending.push(shown[i]);
     }
     // More waiting than the view keeps: everything shown and the oldest
     // waiting lines would be trimmed right after the append; drop them now.
@@ -91,7 +104,8 @@ export class RenderedLines {
   }
 
   /** Add older lines above the first one (now). */
-  prepend(lines: readonly LogLine[]): void {
+  prepend(raw: readonly LogLine[]): void {
+    const lines = displayLines(raw, true);
     const doc = this.node.ownerDocument;
     const fragment = doc.createDocumentFragment();
     for (const line of lines) {
@@ -102,7 +116,8 @@ export class RenderedLines {
   }
 
   /** Show exactly these lines (now); pending lines are dropped. */
-  replace(lines: readonly LogLine[]): void {
+  replace(raw: readonly LogLine[]): void {
+    const lines = displayLines(raw, true);
     const doc = this.node.ownerDocument;
     const fragment = doc.createDocumentFragment();
     for (const line of lines) {
@@ -112,12 +127,44 @@ export class RenderedLines {
     this._pendingGap = 0;
     this.node.textContent = '';
     this.node.appendChild(fragment);
-    this._lines = lines.slice();
+    this._lines = lines;
     this._trimmed = false;
   }
 
   dispose(): void {
     this._disposed = true;
+  }
+
+  /**
+   * Draw a continuation over the last line: the last waiting one, else the
+   * last one in the DOM (one node rewritten, now). After a gap, or with
+   * nothing shown, it starts a line of its own.
+   */
+  private _continueLast(piece: LogLine): void {
+    const k = this._pending.length - 1;
+    if (k >= 0) {
+      const prev = this._pending[k];
+      this._pending[k] = withText(
+        prev,
+        piece[0],
+        continueText(prev[1], piece[1])
+      );
+      return;
+    }
+    const last = this.node.lastElementChild;
+    if (
+      this._pendingGap > 0 ||
+      !last ||
+      last.classList.contains('syft-pm-lv-gap')
+    ) {
+      this._pending.push(displayLine(piece));
+      return;
+    }
+    const j = this._lines.length - 1;
+    const prev = this._lines[j];
+    const line = withText(prev, piece[0], continueText(prev[1], piece[1]));
+    this._lines[j] = line;
+    last.replaceWith(lineNode(this.node.ownerDocument, line, ''));
   }
 
   private _scheduleFlush(): void {

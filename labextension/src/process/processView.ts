@@ -9,7 +9,7 @@
  *
  * This module is the view: header, status, reason, whether the state is
  * live, errors, ticking. Its parts: the facts line (`processFacts.ts`), the
- * buttons (`processButtons.ts`) and a log pane per stream (`logPane.ts`).
+ * buttons (`processButtons.ts`) and a log pane per stream (`logs/logPane.ts`).
  */
 import { IDisposable } from '@lumino/disposable';
 

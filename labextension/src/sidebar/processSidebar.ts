@@ -11,8 +11,8 @@
  * This module is the widget: its lifecycle, its settings, what it does when
  * the fleet or the connection changes, and the API the commands use. Its
  * parts: the DOM, the query and the rendering (`sidebarView.ts`), the
- * connection to the server extension (`sidebarConnection.ts`), acting on
- * processes (`sidebarActions.ts`) and the detail views (`sidebarDetails.ts`).
+ * connection to the server extension (`extensionConnection.ts`), acting on
+ * processes (`processActions.ts`) and the detail views (`detailViews.ts`).
  */
 import { ISignal, Signal } from '@lumino/signaling';
 import { Message } from '@lumino/messaging';

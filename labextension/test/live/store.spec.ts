@@ -237,3 +237,40 @@ describe('ProcessStore.setLogLines', () => {
     expect(store.logLines).toBe(1);
   });
 });
+
+describe('LogRing, lines as a terminal shows them', () => {
+  it('keeps a carriage-return bar as one line, its last state', () => {
+    const ring = new LogRing(10);
+    ring.append([[1, '\rprogress 1\rprogress 2\rprogress 3']]);
+    expect(ring.lines).toEqual([[1, 'progress 3']]);
+    expect(ring.total).toBe(1);
+  });
+
+  it('draws a continuation over the last line: no new line, one rewrite', () => {
+    const ring = new LogRing(10);
+    ring.append([
+      [1, 'starting'],
+      [2, '\rprogress 1']
+    ]);
+    ring.append([[3, '\rprogress 2\rprogress 3', 1]]);
+    expect(ring.lines).toEqual([
+      [1, 'starting'],
+      [3, 'progress 3']
+    ]);
+    expect([ring.total, ring.rewrites]).toEqual([2, 1]);
+  });
+
+  it('does not join a continuation to a line from before skipped lines', () => {
+    const ring = new LogRing(10);
+    ring.append([[1, 'old']]);
+    ring.append([[2, '\rprogress 9', 1]], 5);
+    expect(ring.lines.map(l => l[1])).toEqual(['old', 'progress 9']);
+    expect([ring.total, ring.rewrites]).toEqual([7, 0]);
+  });
+
+  it('caps a huge line', () => {
+    const ring = new LogRing(10);
+    ring.append([[1, 'y'.repeat(1_000_000)]]);
+    expect(ring.lines[0][1].length).toBeLessThan(10_000);
+  });
+});

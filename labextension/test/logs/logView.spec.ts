@@ -450,3 +450,60 @@ describe('KernelLogSource', () => {
     source.dispose();
   });
 });
+
+describe('LogView, output that is not lines', () => {
+  it('shows a carriage-return bar as one line, and a continuation redraws it in place', async () => {
+    const bar = Array.from({ length: 1000 }, (_, i) => `\rprogress ${i}`);
+    const source = new FakeSource([
+      [1, 'epoch 1'],
+      [2, bar.join('')]
+    ]);
+    const { view, frames } = makeView(source);
+    await view.start();
+    frames.flush();
+    expect(shown(view)).toEqual(['epoch 1', 'progress 999']);
+    const lines = view.node.querySelector('.syft-pm-lv-lines')!;
+    const before = lines.children.length;
+    // The writer cut the bar's line: its next piece arrives flagged.
+    source.log.push([3, '\rprogress 1000\rprogress 1001', 1]);
+    source.newLines.emit('stdout');
+    await settle();
+    frames.flush();
+    expect(shown(view)).toEqual(['epoch 1', 'progress 1001']);
+    expect(lines.children.length).toBe(before);
+    // The copied text is what is shown.
+    expect(view.lines.map(l => l[1])).toEqual(['epoch 1', 'progress 1001']);
+  });
+
+  it('caps a huge line', async () => {
+    const source = new FakeSource([[1, 'z'.repeat(2_000_000)]]);
+    const { view, frames } = makeView(source);
+    await view.start();
+    frames.flush();
+    expect(shown(view)[0]!.length).toBeLessThan(10_000);
+  });
+
+  it('follows a bar the kernel redraws over its last line', async () => {
+    const channel = new FakeChannel();
+    const source = new KernelLogSource('job', channel, 100);
+    const tail = source.tail('stdout', 10);
+    channel.deliver({
+      ...snapshot([state('job')], { registry: 'k' }),
+      logs: { job: { stdout: { lines: [[1, '\rstep 1']], skipped: 0 } } }
+    });
+    const page = await tail;
+    expect(page.lines).toEqual([[1, 'step 1']]);
+    channel.deliver(
+      delta(2, {
+        logs: { job: { stdout: { lines: [[2, '\rstep 2', 1]], skipped: 0 } } }
+      })
+    );
+    const next = await source.since('stdout', page.cursor!, 10);
+    // Not a new line: the last one again, as a redraw of itself.
+    expect(next.lines).toEqual([[2, '\rstep 2', 1]]);
+    expect(next.skipped).toBe(0);
+    const after = await source.since('stdout', next.cursor!, 10);
+    expect(after.lines).toEqual([]);
+    source.dispose();
+  });
+});

@@ -226,6 +226,63 @@ describe('ProcessView', () => {
     view.dispose();
   });
 
+  it('shows a carriage-return progress bar as one updating line', () => {
+    const { store, view, clock } = setup();
+    apply(store, snapshot(), clock);
+    const pane = view.logPane('stdout');
+    const bar = Array.from({ length: 1000 }, (_, i) => `\rprogress ${i}`);
+    apply(
+      store,
+      delta(2, {
+        logs: {
+          web: { stdout: { lines: [[1_010, bar.join('')]], skipped: 0 } }
+        }
+      }),
+      clock
+    );
+    expect(logRows(view)).toEqual(['hello', 'progress 999']);
+    const row = pane.lastElementChild;
+    // The writer cut the line: the next piece continues it, drawn over it in
+    // place (the same node, nothing else touched).
+    apply(
+      store,
+      delta(3, {
+        logs: {
+          web: {
+            stdout: {
+              lines: [[1_011, '\rprogress 1000\rprogress 1001', 1]],
+              skipped: 0
+            }
+          }
+        }
+      }),
+      clock
+    );
+    expect(logRows(view)).toEqual(['hello', 'progress 1001']);
+    expect(pane.lastElementChild).toBe(row);
+    // A continuation and a new line in one delta: both land.
+    apply(
+      store,
+      delta(4, {
+        logs: {
+          web: {
+            stdout: {
+              lines: [
+                [1_012, '\rprogress 1002', 1],
+                [1_012, 'done']
+              ],
+              skipped: 0
+            }
+          }
+        }
+      }),
+      clock
+    );
+    expect(logRows(view)).toEqual(['hello', 'progress 1002', 'done']);
+    expect(pane.children[1]).toBe(row);
+    view.dispose();
+  });
+
   it('marks skipped lines and keeps the DOM bounded like the ring', () => {
     const { store, view, clock } = setup({ logLines: 5 });
     apply(store, snapshot(), clock);
