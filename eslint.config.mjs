@@ -30,32 +30,29 @@ const folders = (...names) => ({
   group: names.flatMap(n => [`./${n}/**`, `../${n}/**`, `../../${n}/**`]),
   message: 'imports point down the layers (see eslint.config.mjs)'
 });
-const layer = (files, patterns) => ({
+const layer = (files, patterns, ignores = []) => ({
   files,
+  ignores,
   rules: { 'no-restricted-imports': ['error', { patterns }] }
 });
+const LIVE_TRANSPORT_FILES = [
+  'labextension/src/live/request.ts',
+  'labextension/src/live/kernelChannel.ts',
+  'labextension/src/live/serverChannel.ts'
+];
 const layers = [
   layer(
-    [
-      'labextension/src/live/protocol.ts',
-      'labextension/src/live/store.ts',
-      'labextension/src/live/channel.ts',
-      'labextension/src/live/liveConnection.ts'
-    ],
+    ['labextension/src/live/*.ts'],
     [
       folders('ui', 'logs', 'process', 'output', 'sidebar'),
       JUPYTERLAB,
       LIVE_TRANSPORTS
-    ]
-  ),
-  layer(
-    [
-      'labextension/src/live/request.ts',
-      'labextension/src/live/kernelChannel.ts',
-      'labextension/src/live/serverChannel.ts'
     ],
-    [folders('ui', 'logs', 'process', 'output', 'sidebar')]
+    LIVE_TRANSPORT_FILES
   ),
+  layer(LIVE_TRANSPORT_FILES, [
+    folders('ui', 'logs', 'process', 'output', 'sidebar')
+  ]),
   layer(
     ['labextension/src/ui/**/*.ts'],
     [

@@ -16,7 +16,7 @@ import {
   PROTOCOL_VERSION,
   ServerMessage
 } from './protocol';
-import { ProcessStore } from './store';
+import { ProcessStore } from './processStore';
 
 /**
  * Feeds one channel into one store and carries actions over it.

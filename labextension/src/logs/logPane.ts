@@ -5,7 +5,7 @@
  * last scroll left it at the bottom.
  */
 import { LogLine, LogStreamName } from '../live/protocol';
-import { LogRing } from '../live/store';
+import { LogRing } from '../live/logRing';
 
 /**
  * Pixels from the bottom of a log pane that still count as "at the bottom".

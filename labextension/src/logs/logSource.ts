@@ -16,7 +16,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { IChannel, ISubscriptionOptions } from '../live/channel';
 import { LiveConnection } from '../live/liveConnection';
 import { LogLine, LogStreamName, LOG_STREAMS } from '../live/protocol';
-import { LogRing, ProcessStore } from '../live/store';
+import { LogRing } from '../live/logRing';
+import { ProcessStore } from '../live/processStore';
 
 export interface ILogPage {
   /** Oldest first. */

@@ -28,7 +28,7 @@ import {
   runAction,
   SyftPmApiError
 } from '../live/request';
-import { ProcessStore } from '../live/store';
+import { ProcessStore } from '../live/processStore';
 import { IProcessReference } from './reference';
 
 /**

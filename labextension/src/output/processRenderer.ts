@@ -26,7 +26,7 @@ import {
   ISyftPmSettings,
   LiveSettings
 } from '../ui/settings';
-import { ProcessStore } from '../live/store';
+import { ProcessStore } from '../live/processStore';
 import { UNKNOWN_STATUS } from '../live/protocol';
 
 export { PROCESS_CLASS } from '../process/processView';

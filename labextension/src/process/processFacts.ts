@@ -5,7 +5,7 @@
  */
 import { formatBytes, formatUptime, PLACEHOLDER } from './format';
 import { IHealth, IProcessState, isUp } from '../live/protocol';
-import { ProcessStore } from '../live/store';
+import { ProcessStore } from '../live/processStore';
 
 export class ProcessFacts {
   constructor(

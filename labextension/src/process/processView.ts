@@ -24,7 +24,7 @@ import {
   LogStreamName,
   UNKNOWN_STATUS
 } from '../live/protocol';
-import { IStoreChange, ProcessStore } from '../live/store';
+import { IStoreChange, ProcessStore } from '../live/processStore';
 
 export type { ActionRunner } from './processButtons';
 

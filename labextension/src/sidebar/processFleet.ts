@@ -18,7 +18,7 @@ import { ServerChannel } from '../live/serverChannel';
 import { Action } from '../live/protocol';
 import { ApiCall, getProcess, pageApi, runAction } from '../live/request';
 import { IProcessRow, KERNEL_KEY_PREFIX, mergeRows, RowSource } from './model';
-import { IStoreChange, ProcessStore } from '../live/store';
+import { IStoreChange, ProcessStore } from '../live/processStore';
 
 /**
  * What changed in the rows.

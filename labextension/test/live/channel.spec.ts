@@ -7,7 +7,7 @@ import { KernelChannel } from '../../src/live/kernelChannel';
 import { LiveConnection } from '../../src/live/liveConnection';
 import { RECONNECT, ServerChannel } from '../../src/live/serverChannel';
 import { ServerMessage } from '../../src/live/protocol';
-import { ProcessStore } from '../../src/live/store';
+import { ProcessStore } from '../../src/live/processStore';
 import { delta, FakeChannel, snapshot } from '../fixtures';
 
 describe('LiveConnection', () => {

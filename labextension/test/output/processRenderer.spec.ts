@@ -19,7 +19,7 @@ import {
 } from '../../src/output/processRenderer';
 import { LogLine } from '../../src/live/protocol';
 import { LiveSettings } from '../../src/ui/settings';
-import { ProcessStore } from '../../src/live/store';
+import { ProcessStore } from '../../src/live/processStore';
 import {
   IProcessReference,
   PROCESS_MIME_TYPE

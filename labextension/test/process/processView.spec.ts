@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { Action, LogLine } from '../../src/live/protocol';
 import { ProcessView } from '../../src/process/processView';
-import { ProcessStore } from '../../src/live/store';
+import { ProcessStore } from '../../src/live/processStore';
 import { delta, snapshot, state } from '../fixtures';
 
 /** Browser clock = Python clock + 1000 s (see `now`). */

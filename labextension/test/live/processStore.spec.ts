@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { LogLine } from '../../src/live/protocol';
-import { IStoreChange, LogRing, ProcessStore } from '../../src/live/store';
+import { LogRing } from '../../src/live/logRing';
+import { IStoreChange, ProcessStore } from '../../src/live/processStore';
 import { delta, snapshot, state } from '../fixtures';
 
 function lines(from: number, count: number): LogLine[] {
