@@ -215,8 +215,6 @@ class ProcessManager:
         self.registry.ensure()
         with self.registry.lock(name):
             rec = self._repair_locked(name) if self.registry.exists(name) else None
-            if rec is not None and rec.error:
-                rec = self._reread_locked(rec)
             if rec is not None and rec.status in ACTIVE_STATUSES:
                 if if_exists == "reuse" and rec.config.get("fingerprint") == config["fingerprint"]:
                     return ProcessHandle(self, name, rec)
@@ -363,6 +361,10 @@ class ProcessManager:
     def _repair_locked(self, name: str) -> ProcessRecord:
         rec = self.registry.record(name)
         if not _needs_repair(rec):
+            if rec.error or _supervisor_recorded_dead(rec):
+                # Unreadable, or naming a dead supervisor while a live one holds the
+                # lock (a stale or foreign record): never a kill; ask it to rewrite.
+                return self._reread_locked(rec)
             return rec
         st = rec.state
         run_id = str(st.get("run_id") or "")
@@ -385,8 +387,9 @@ class ProcessManager:
         return self.registry.record(name)
 
     def _reread_locked(self, rec: ProcessRecord) -> ProcessRecord:
-        """An entry we cannot read whose supervisor is alive and verified: ask it to
-        write its state again (it keeps it in memory) and read that, briefly."""
+        """An entry we cannot read (or whose record names another supervisor) while its
+        supervisor is alive and verified: ask it to write its state again (it keeps it
+        in memory) and read that, briefly."""
         live = live_supervisor(rec.directory)
         if live is None or live.process is None:
             return rec
@@ -400,7 +403,7 @@ class ProcessManager:
         delay = 0.002
         while time.monotonic() < deadline:
             fresh = self.registry.record(rec.name)
-            if not fresh.error:
+            if not fresh.error and not _supervisor_recorded_dead(fresh):
                 return fresh
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
@@ -436,8 +439,6 @@ class ProcessManager:
         with self.registry.lock(name, timeout=timeout + 30):
             rec = self._repair_locked(name)
             if rec.error:
-                rec = self._reread_locked(rec)
-            if rec.error:
                 return self._stop_unreadable_locked(rec, live_supervisor(rec.directory), timeout)
             return self._stop_locked(rec, timeout)
 
@@ -447,7 +448,17 @@ class ProcessManager:
         st = rec.state
         sup = procutil.verified(st.get("supervisor_pid"), st.get("supervisor_create_time"))
         if sup is None:
-            return self._repair_locked(rec.name)
+            live = live_supervisor(rec.directory)
+            if live is None or live.process is None:
+                return self._repair_locked(rec.name)
+            # The record names another supervisor; the verified lock holder is the one.
+            sup = live.process
+            st = {
+                **st,
+                "supervisor_pid": live.pid,
+                "supervisor_create_time": live.create_time,
+                "run_id": live.run_id,
+            }
         signum = 15
         try:
             atomic_write_json(
@@ -495,8 +506,6 @@ class ProcessManager:
         """Stop (if active) and start again with the stored configuration."""
         with self.registry.lock(name, timeout=timeout + 30):
             rec = self._repair_locked(name)
-            if rec.error:
-                rec = self._reread_locked(rec)
             if rec.error or not rec.config.get("cmd"):
                 raise ProcessStartError(
                     f"cannot restart {name!r}: {rec.error or 'no stored command'}"
@@ -532,8 +541,6 @@ class ProcessManager:
     def remove(self, name: str, force: bool = False) -> None:
         with self.registry.lock(name, timeout=60):
             rec = self._repair_locked(name)
-            if rec.error:
-                rec = self._reread_locked(rec)
             stop_timeout = float(rec.config.get("stop_timeout") or 5.0)
             if rec.status in ACTIVE_STATUSES:
                 if not force:
@@ -645,6 +652,12 @@ def _dead_supervisor_reason(rec: ProcessRecord) -> str:
 
 
 def _needs_repair(rec: ProcessRecord) -> bool:
+    """An active record whose supervisor is verifiably gone: the pid it names is dead
+    (or another process), and nobody holds the entry's lifetime lock."""
+    return _supervisor_recorded_dead(rec) and live_supervisor(rec.directory) is None
+
+
+def _supervisor_recorded_dead(rec: ProcessRecord) -> bool:
     if rec.error or rec.status not in ACTIVE_STATUSES:
         return False
     st = rec.state

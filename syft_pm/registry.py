@@ -38,6 +38,7 @@ from typing import Any
 
 from .names import InvalidNameError, validate_name
 from .state import SCHEMA_VERSION as SCHEMA_VERSION  # re-exported: every reader checks it
+from .state import state_problem
 from .status import ERROR_STATUS, STATUSES
 
 _log = logging.getLogger(__name__)
@@ -317,6 +318,8 @@ class Registry:
                 problems.append(f"health.json {e.reason}")
         if rec.state and rec.state.get("status") not in STATUSES:
             problems.append(f"state.json has an unknown status {rec.state.get('status')!r}")
+        elif rec.state and (problem := state_problem(rec.state)):
+            problems.append(problem)
         if problems:
             rec.error = "; ".join(problems)
         return rec

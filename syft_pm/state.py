@@ -29,3 +29,40 @@ def initial_state(run_id: str, now: float | None, **fields: object) -> dict[str,
     }
     state.update(fields)
     return state
+
+
+_INT_FIELDS = ("pid", "supervisor_pid", "exit_code")
+_NUMBER_FIELDS = (
+    "create_time",
+    "supervisor_create_time",
+    "started_at",
+    "ended_at",
+    "updated_at",
+    "next_restart_at",
+)
+_TEXT_FIELDS = ("run_id", "reason", "signal", "stop_reason")
+
+
+def state_problem(state: dict[str, object]) -> str | None:
+    """Why ``state`` cannot be trusted field by field (a wrong type), or None.
+
+    Readers compare pids and create times and signal on them: a record whose ``pid`` is
+    text or whose create time is a list must be an ``error`` entry, not a crash in
+    list() or a wrong verdict about who is alive.
+    """
+    for key in _INT_FIELDS:
+        v = state.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            return f"state.json field {key!r} should be an integer, not {v!r}"
+    for key in _NUMBER_FIELDS:
+        v = state.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            return f"state.json field {key!r} should be a number, not {v!r}"
+    for key in _TEXT_FIELDS:
+        v = state.get(key)
+        if v is not None and not isinstance(v, str):
+            return f"state.json field {key!r} should be text, not {v!r}"
+    restarts = state.get("restarts", 0)
+    if isinstance(restarts, bool) or not isinstance(restarts, int):
+        return f"state.json field 'restarts' should be an integer, not {restarts!r}"
+    return None

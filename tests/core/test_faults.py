@@ -335,6 +335,58 @@ def test_stop_of_an_entry_with_a_truncated_state_stops_it_properly(
     wait_for(lambda: not psutil.pid_exists(pid), timeout=5, what="the child to be gone")
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"pid": "abc", "create_time": [1]},
+        {"supervisor_pid": "x", "supervisor_create_time": "y"},
+        {"supervisor_pid": True, "supervisor_create_time": {}},
+        {"restarts": "many", "started_at": "yesterday"},
+    ],
+)
+def test_wrongly_typed_state_is_an_error_never_a_crash_or_a_kill(
+    pm: ProcessManager, fields: dict[str, object]
+) -> None:
+    h = pm.run("t", ["sleep", "60"])
+    pid = h.pid
+    assert pid is not None
+    state = h.record.directory / "state.json"
+    state.write_text(json.dumps({**read_json(state), **fields}))
+    listed = {x.name: x for x in pm.list()}
+    assert listed["t"].status == "error" and "state.json field" in (listed["t"].reason or "")
+    assert pm.get("t").info()["status"] == "error"
+    out = subprocess.run(
+        [PY, "-m", "syft_pm.cli", "--home", str(pm.home), "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0 and "error" in out.stdout, out.stderr
+    assert psutil.pid_exists(pid)
+    again = pm.run("t", ["sleep", "60"])  # the live supervisor rewrites its record
+    assert again.pid == pid and again.status == "running"
+
+
+def test_a_record_naming_a_dead_supervisor_never_kills_the_live_one(pm: ProcessManager) -> None:
+    h = pm.run("t", ["sleep", "60"])
+    pid = h.pid
+    assert pid is not None
+    state = h.record.directory / "state.json"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    # A stale or foreign record: its supervisor is dead, the real one is alive.
+    state.write_text(
+        json.dumps({**read_json(state), "supervisor_pid": gone.pid, "supervisor_create_time": 1.0})
+    )
+    assert pm.get("t").status == "running"
+    again = pm.run("t", ["sleep", "60"])
+    assert again.pid == pid and psutil.pid_exists(pid)
+    assert read_json(state)["supervisor_pid"] != gone.pid  # rewritten by the live one
+    assert again.stop(timeout=2).status == "stopped"
+    wait_for(lambda: not psutil.pid_exists(pid), timeout=5, what="the child to be gone")
+
+
 # -- a damaged registry.json ---------------------------------------------------------------
 
 
