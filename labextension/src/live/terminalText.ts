@@ -80,8 +80,9 @@ export function displayLine(line: LogLine): LogLine {
 
 /**
  * Lines as shown, the continuations among them drawn over the line before.
- * A continuation at the start stays flagged (its line is the caller's: the
- * last line it shows), unless `first` says nothing comes before it.
+ * Continuations at the start stay raw and flagged (their line is the
+ * caller's: the last line it shows; draw them over it one by one), unless
+ * `first` says nothing comes before them.
  */
 export function displayLines(
   lines: readonly LogLine[],
@@ -90,13 +91,15 @@ export function displayLines(
   const out: LogLine[] = [];
   for (const line of lines) {
     const last = out.length - 1;
-    if (isContinuation(line) && last >= 0) {
+    if (!isContinuation(line)) {
+      out.push(displayLine(line));
+    } else if (last >= 0 && !isContinuation(out[last])) {
       const prev = out[last];
       out[last] = withText(prev, line[0], continueText(prev[1], line[1]));
-    } else if (isContinuation(line) && !first) {
-      out.push(line); // raw: the caller draws it over its last line
-    } else {
+    } else if (last < 0 && first) {
       out.push(displayLine(line));
+    } else {
+      out.push(line); // raw: the caller draws it over its last line
     }
   }
   return out;

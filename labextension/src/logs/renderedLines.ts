@@ -53,9 +53,8 @@ export class RenderedLines {
     }
     const shown = displayLines(lines);
     let i = 0;
-    if (isContinuation(shown[0])) {
-      this._continueLast(shown[0]);
-      i = 1;
+    for (; i < shown.length && isContinuation(shown[i]); i++) {
+      this._continueLast(shown[i]);
     }
     for (; i < shown.length; i++) {
       this._pending.push(shown[i]);

@@ -80,4 +80,23 @@ describe('continuations', () => {
     // Nothing before the batch (a page of older lines): it starts a line.
     expect(displayLines(lines, true)[0]).toEqual([1, 'step 1']);
   });
+
+  it('leave a run of leading ones raw, to be drawn one by one', () => {
+    const lines: LogLine[] = [
+      [1, '\rprogress 6', 1],
+      [2, '\rprogress 7', 1],
+      [3, 'next']
+    ];
+    const shown = displayLines(lines);
+    expect(shown).toEqual([
+      [1, '\rprogress 6', 1],
+      [2, '\rprogress 7', 1],
+      [3, 'next']
+    ]);
+    let last = 'progress 5';
+    for (const [, piece] of shown.slice(0, 2)) {
+      last = continueText(last, piece);
+    }
+    expect(last).toBe('progress 7');
+  });
 });

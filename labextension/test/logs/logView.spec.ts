@@ -475,6 +475,22 @@ describe('LogView, output that is not lines', () => {
     expect(view.lines.map(l => l[1])).toEqual(['epoch 1', 'progress 1001']);
   });
 
+  it('draws several continuations in one read over the same line', async () => {
+    const source = new FakeSource([[1, '\rprogress 5']]);
+    const { view, frames } = makeView(source);
+    await view.start();
+    frames.flush();
+    source.log.push(
+      [2, '\rprogress 6', 1],
+      [3, '\rprogress 7', 1],
+      [4, 'next']
+    );
+    source.newLines.emit('stdout');
+    await settle();
+    frames.flush();
+    expect(shown(view)).toEqual(['progress 7', 'next']);
+  });
+
   it('caps a huge line', async () => {
     const source = new FakeSource([[1, 'z'.repeat(2_000_000)]]);
     const { view, frames } = makeView(source);
