@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -83,3 +84,17 @@ def test_status_lists_match():
     assert set(ts_const_list("UP_STATUSES")) == set(status.UP_STATUSES)
     m = re.search(r"export const ERROR_STATUS = '([^']+)';", TS)
     assert m and m.group(1) == protocol.ERROR_STATUS
+
+
+def test_piecewise_encoding_is_the_same_json():
+    snap = protocol.snapshot(
+        seq=3,
+        registry_id="r",
+        time=1.5,
+        processes={"a": {"name": "a", "status": "running"}, "b": {"name": "b", "x": [1, None]}},
+        logs={"a": {"stdout": {"lines": [[1.0, "é\u2028\\"]], "skipped": 0}}, "b": {}},
+        scope=None,
+    )
+    d = protocol.delta(seq=4, time=2.0, changed={"a": {"pid": 1}}, removed=["c"])
+    for msg in (snap, d, protocol.heartbeat(seq=1, time=0.0)):
+        assert json.loads(protocol.encode(msg)) == msg

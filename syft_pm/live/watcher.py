@@ -36,6 +36,7 @@ from ..metrics import MetricsSampler
 from ..registry import Registry
 from ..status import ACTIVE_STATUSES
 from . import protocol
+from .gil import Courtesy
 from .inotify import Inotify, open_inotify
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,9 @@ class _Tracked:
     supervisor: tuple[Any, Any] = (None, None)
     streams: dict[str, LogStream] = field(default_factory=dict)
     cursors: dict[str, Any] = field(default_factory=dict)
+    #: Snapshot tails by line count, with the cursors they were read up to: fifty views
+    #: subscribing at once over a thousand finished processes read each tail once.
+    tails: dict[int, tuple[str, dict[str, JSON]]] = field(default_factory=dict)
     drain: bool = True
     #: Metrics back off while they do not change (an idle server, a sleeping job):
     #: the interval doubles up to METRICS_BACKOFF x the base, and resets on a change.
@@ -182,12 +186,14 @@ class Watcher:
             self._scan_locked(dispatch=True, skip=sub)
         processes: dict[str, JSON] = {}
         logs: dict[str, dict[str, JSON]] = {}
+        courtesy = Courtesy()
         for name, tr in self._tracked.items():
             if not sub.wants(name):
                 continue
             processes[name] = tr.state
             if sub.logs and sub.log_lines > 0:
                 logs[name] = self._tail_payload(tr, sub.log_lines)
+                courtesy.pause()
         sub.seq += 1
         msg = protocol.snapshot(
             seq=sub.seq,
@@ -355,6 +361,12 @@ class Watcher:
         return out
 
     def _tail_payload(self, tr: _Tracked, n: int) -> dict[str, JSON]:
+        """The last ``n`` lines per stream, shared by every snapshot until a cursor moves
+        (messages are never mutated after they are built, so sharing is safe)."""
+        key = repr(sorted(tr.cursors.items()))
+        cached = tr.tails.get(n)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         out: dict[str, JSON] = {}
         for stream in protocol.LOG_STREAMS:
             ls = self._stream(tr, stream)
@@ -363,6 +375,9 @@ class Watcher:
             lines, _ = ls.lines_before(tr.cursors.get(stream), n)
             pairs = [(ln.t, ln.text) for ln in lines]
             out[stream] = {"lines": protocol.log_lines_payload(pairs), "skipped": 0}
+        if len(tr.tails) >= 4:  # a few distinct sizes at most (settings of open views)
+            tr.tails.clear()
+        tr.tails[n] = (key, out)
         return out
 
     def _dispatch(

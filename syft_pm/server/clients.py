@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from ..live import protocol
 from ..live.hub import LiveHub
 from ..live.session import ALL_PERMISSIONS, Scope, Session
 
@@ -31,7 +31,7 @@ class Client:
     def __init__(
         self,
         clients: ClientSet,
-        write: Callable[[str], Awaitable[None]],
+        write: Callable[[bytes], Awaitable[None]],
         max_queued: int,
         permissions: frozenset[str],
     ) -> None:
@@ -39,7 +39,7 @@ class Client:
         self._loop = asyncio.get_running_loop()
         self._write = write
         self._max = max_queued
-        self._queue: deque[str] = deque()
+        self._queue: deque[bytes] = deque()
         self._wakeup = asyncio.Event()
         self._closed = False
         self._resyncing = False
@@ -51,12 +51,12 @@ class Client:
         self._task = self._loop.create_task(self._writer())
 
     def _send(self, msg: JSON) -> None:
-        """Any thread: encode here (off the loop), deliver on the loop."""
-        text = json.dumps(msg, separators=(",", ":"))
+        """Any thread: encode here (off the loop, piece by piece), deliver on the loop."""
+        data = protocol.encode(msg)
         with contextlib.suppress(RuntimeError):  # the loop is gone: server shutdown
-            self._loop.call_soon_threadsafe(self.push, msg.get("type"), text)
+            self._loop.call_soon_threadsafe(self.push, msg.get("type"), data)
 
-    def push(self, kind: Any, text: str) -> None:
+    def push(self, kind: Any, data: bytes) -> None:
         """Event-loop side of ``send``; never blocks, never grows without bound."""
         if self._closed:
             return
@@ -72,7 +72,7 @@ class Client:
             self._resyncing = True
             self.clients.live.submit_read(self.session.resync)
             return
-        self._queue.append(text)
+        self._queue.append(data)
         self._wakeup.set()
 
     async def _writer(self) -> None:
@@ -124,7 +124,7 @@ class ClientSet:
 
     async def attach(
         self,
-        write: Callable[[str], Awaitable[None]],
+        write: Callable[[bytes], Awaitable[None]],
         scope: Scope,
         *,
         permissions: frozenset[str] = ALL_PERMISSIONS,

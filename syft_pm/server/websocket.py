@@ -55,7 +55,8 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
         self.client = await self.clients.attach(self._write, scope, permissions=permissions)
         self.client.on_close = self._close_from_server
 
-    async def _write(self, data: str) -> None:
+    async def _write(self, data: bytes) -> None:
+        # Already UTF-8 JSON (encoded off the loop): sent as a text frame as it is.
         await self.write_message(data)
 
     def _close_from_server(self) -> None:

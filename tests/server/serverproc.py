@@ -34,8 +34,10 @@ class ServerProcess:
         *,
         extensions: dict[str, bool] | None = None,
         env: dict[str, str] | None = None,
+        args: list[str] | None = None,
     ) -> None:
         self.base, self.home = base, home
+        self.args = list(args or [])
         self.port = free_port()
         self.token = uuid.uuid4().hex
         self.extensions = extensions or {"syft_pm": True}
@@ -60,6 +62,7 @@ class ServerProcess:
         ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
+        cmd += self.args
         env = {
             **os.environ,
             "SYFT_PM_HOME": str(self.home),

@@ -28,7 +28,7 @@ async def test_a_stalled_client_is_bounded_then_resynced(tmp_path: Path) -> None
     gate = asyncio.Event()
     written: list[dict[str, Any]] = []
 
-    async def slow_write(data: str) -> None:
+    async def slow_write(data: bytes) -> None:
         await gate.wait()  # the browser is not reading
         written.append(json.loads(data))
 
