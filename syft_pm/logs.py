@@ -215,7 +215,8 @@ def _parse_cursor(cursor: Any) -> tuple[int, int]:
 
 def _configured_backups(log_path: str) -> int:
     try:
-        with open(Path(log_path).parent / "config.json", "rb") as f:
+        fd = os.open(Path(log_path).parent / "config.json", _OPEN_FLAGS)  # no symlinks
+        with os.fdopen(fd, "rb") as f:
             n = (json.load(f).get("logs") or {}).get("backups", DEFAULT_BACKUPS)
     except (OSError, ValueError, AttributeError):
         return DEFAULT_BACKUPS

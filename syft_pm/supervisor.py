@@ -58,6 +58,7 @@ _HEALTH_WAKE = b"\0"
 LOCK_FILE = "supervisor.lock"
 #: Space set aside so the final state can be recorded on a full disk.
 RESERVE_FILE = ".reserve"
+LOCK_PATIENCE = 5.0  # seconds to wait for an earlier supervisor's lifetime lock
 RESERVE_BYTES = 64 * 1024
 STATE_RETRY = 0.5  # seconds between attempts to write a state the disk refused
 FINAL_STATE_PATIENCE = 5.0  # how long an exiting supervisor keeps trying
@@ -264,8 +265,21 @@ class Supervisor:
         import fcntl
 
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        self.lock_fd = os.open(f"{self.dir}/{LOCK_FILE}", flags, 0o600)
-        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)  # a replaced supervisor may still be exiting
+        fd = os.open(f"{self.dir}/{LOCK_FILE}", flags, 0o600)
+        # A replaced supervisor may still be exiting: wait for it, but not forever (one
+        # stuck in the kernel must not keep this run from starting).
+        deadline = time.monotonic() + LOCK_PATIENCE
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    _log(f"{LOCK_FILE} is still held by an earlier supervisor; going on without it")
+                    return
+                time.sleep(0.01)
+        self.lock_fd = fd
         who = {
             "pid": self.pid,
             "create_time": self.state["supervisor_create_time"],

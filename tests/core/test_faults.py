@@ -387,6 +387,22 @@ def test_a_record_naming_a_dead_supervisor_never_kills_the_live_one(pm: ProcessM
     wait_for(lambda: not psutil.pid_exists(pid), timeout=5, what="the child to be gone")
 
 
+def test_a_start_does_not_hang_on_a_lifetime_lock_held_elsewhere(pm: ProcessManager) -> None:
+    """An earlier supervisor stuck in the kernel (here: the test holding its lock) delays
+    the next start by a few seconds at most; it used to block it until run() gave up."""
+    import fcntl
+
+    pm.run("t", ["true"]).wait(10)
+    fd = os.open(pm.registry.process_dir("t") / "supervisor.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        h = pm.run("t", ["sleep", "60"])
+        assert h.status == "running"
+    finally:
+        os.close(fd)
+    assert h.stop(timeout=2).status == "stopped"
+
+
 # -- a damaged registry.json ---------------------------------------------------------------
 
 
@@ -564,6 +580,21 @@ def test_cli_follow_redraws_a_progress_bar_in_place_on_a_terminal(pm: ProcessMan
     text = out.decode().replace("\r\n", "\n").replace("\x1b[K", "")
     assert "\r" in text, "the bar was redrawn, in place"
     assert [render_cr(line) for line in text.split("\n") if line] == ["step 59", "done"]
+
+
+def test_log_readers_do_not_follow_a_planted_config_symlink(tmp_path: Path) -> None:
+    d = tmp_path / "proc"
+    d.mkdir()
+    w = LogWriter(str(d / "stdout.log"), max_bytes=1024, backups=3)
+    for i in range(200):
+        w.write(b"line %d\n" % i)
+    w.close()
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text('{"logs": {"backups": 0}}')
+    (d / "config.json").symlink_to(elsewhere)
+    s = LogStream(d, "stdout")
+    assert s.backups == 5  # the default: the planted file was not read
+    assert len(s.paths()) == 4
 
 
 def test_cli_logs_shows_a_progress_bar_as_one_line(pm: ProcessManager) -> None:
