@@ -50,6 +50,9 @@ RESUME_ROOM = 64 * 1024
 #: continued in a new piece, so readers that take complete lines (follow, the live
 #: views) see a progress bar move instead of waiting for 64 KiB or a newline.
 REDRAW_EVERY = 1.0
+#: How often the writer checks that its file is still the one at its path (a removed
+#: or replaced log is reopened instead of writing into an unlinked file for good).
+RECHECK_EVERY = 1.0
 
 
 def drop_marker(dropped: int, err: int | None) -> bytes:
@@ -113,6 +116,7 @@ class LogWriter:
         self._line_len = 0  # bytes of the child's current line in the current piece
         self._piece_t = 0.0  # when the current stored piece began
         self._now = 0.0
+        self._checked_t = 0.0
         self._ends_line = True  # the file ends at a line boundary
         self.dropped = 0  # bytes refused by the disk since the last marker
         self._drop_errno: int | None = None
@@ -145,6 +149,9 @@ class LogWriter:
         self._now = t = time.time() if now is None else now
         prefix = self._prefix(t)
         self._prefix_now = prefix
+        if t - self._checked_t >= RECHECK_EVERY:
+            self._checked_t = t
+            self._reopen_if_moved()
         if (self.dropped or self._fd < 0) and not self._recover(prefix):
             self.dropped += len(data)
             self._advance(data)
@@ -255,6 +262,22 @@ class LogWriter:
         self.dropped = 0
         self._drop_errno = None
         return True
+
+    def _reopen_if_moved(self) -> None:
+        """Someone removed or replaced our file (``rm stdout.log``): start a new one at the
+        path, so output keeps reaching readers instead of an unlinked inode."""
+        if self._fd < 0:
+            return
+        try:
+            st = os.lstat(self.path)
+            if st.st_ino == os.fstat(self._fd).st_ino:
+                return
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return
+        os.close(self._fd)
+        self._fd = -1  # the next write reopens it (a full disk is handled there)
 
     def _has_room(self) -> bool:
         """Resume only with room for more than the marker: a disk hovering at full would

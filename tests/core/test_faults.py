@@ -582,6 +582,18 @@ def test_cli_follow_redraws_a_progress_bar_in_place_on_a_terminal(pm: ProcessMan
     assert [render_cr(line) for line in text.split("\n") if line] == ["step 59", "done"]
 
 
+def test_a_removed_log_file_is_started_again(pm: ProcessManager) -> None:
+    code = "import time\nfor i in range(400):\n    print(f'tick {i}', flush=True); time.sleep(0.05)"
+    h = pm.run("ticker", [PY, "-c", code])
+    log = h.record.directory / "stdout.log"
+    wait_for(lambda: h.stdout.tail(1), timeout=10, what="the first tick")
+    log.unlink()  # rm stdout.log, by hand or by a cleanup script
+    wait_for(log.exists, timeout=5, what="the log to be started again")
+    wait_for(lambda: h.stdout.tail(1), timeout=5, what="ticks in the new file")
+    assert h.stdout.tail(1)[0].startswith("tick ")
+    assert h.is_running()
+
+
 def test_log_readers_do_not_follow_a_planted_config_symlink(tmp_path: Path) -> None:
     d = tmp_path / "proc"
     d.mkdir()
