@@ -308,7 +308,15 @@ function sameReference(a: IProcessReference, b: IProcessReference): boolean {
 }
 
 /**
- * The renderer factory; `defaultRank` 0 puts it ahead of `text/html` (50).
+ * The rank of the renderer: lower wins. A handle's bundle also carries the
+ * process as a Jupyter widget (for front ends without this extension), whose
+ * renderer (`@jupyter-widgets/jupyterlab-manager`) ranks -10, and a static
+ * card as `text/html` (50): in JupyterLab and Notebook 7 this renderer wins.
+ */
+export const RENDERER_RANK = -20;
+
+/**
+ * The renderer factory (rank `RENDERER_RANK`).
  */
 export function createRendererFactory(
   deps: IRendererDeps = {}
@@ -316,7 +324,7 @@ export function createRendererFactory(
   return {
     safe: true,
     mimeTypes: [PROCESS_MIME_TYPE],
-    defaultRank: 0,
+    defaultRank: RENDERER_RANK,
     createRenderer: options => new ProcessRenderer(options, deps)
   };
 }

@@ -565,3 +565,15 @@ describe('ProcessRenderer', () => {
     renderer.dispose();
   });
 });
+
+describe('the renderer among the others of a bundle', () => {
+  it('ranks ahead of the widget view (jupyterlab-manager ranks it -10) and the static card', () => {
+    // A handle's bundle carries the process three ways; lower rank wins.
+    const WIDGET_MANAGER_RANK = -10;
+    const HTML_RANK = 50;
+    for (const factory of [rendererFactory, createRendererFactory({})]) {
+      expect(factory.defaultRank).toBeLessThan(WIDGET_MANAGER_RANK);
+      expect(factory.defaultRank).toBeLessThan(HTML_RANK);
+    }
+  });
+});
