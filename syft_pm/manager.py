@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -229,7 +230,24 @@ class ProcessManager:
                         "it was left alone. Pass if_exists='replace' to stop it and start anew"
                     )
                 self._stop_unreadable_locked(rec, live, float(config.get("stop_timeout") or 5.0))
+            return self._start_on_disk_locked(config, payload)
+
+    def _start_on_disk_locked(self, config: dict[str, Any], payload: bytes | None) -> ProcessHandle:
+        """Start; a registry that cannot be written (full, read-only) is a clear error, and
+        an entry this call created is not left behind half-made as an ``error`` entry."""
+        pdir = self.registry.process_dir(config["name"])
+        created = not pdir.exists()
+        try:
             return self._start_locked(config, payload)
+        except OSError as e:
+            if e.errno not in _UNWRITABLE:
+                raise
+            if created:
+                shutil.rmtree(pdir, ignore_errors=True)
+            raise ProcessStartError(
+                f"cannot start {config['name']!r}: the registry {self.home} cannot be "
+                f"written ({e.strerror})"
+            ) from e
 
     @staticmethod
     def _exists_message(rec: ProcessRecord, config: dict[str, Any], if_exists: str) -> str:
@@ -599,6 +617,8 @@ def _write_payload(path: Path, payload: bytes) -> None:
             tmp.unlink()
         raise
 
+
+_UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 _CHILD_ONLY_ENV = frozenset(
     {

@@ -112,13 +112,19 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def fsync_file(path: Path) -> None:
-    """Flush ``path`` to disk (after an ``atomic_write_json(..., fsync=False)``)."""
+    """Flush ``path`` to disk (after an ``atomic_write_json(..., fsync=False)``).
+
+    Never raises: the file is already visible and in use (run() calls this after the
+    supervisor started), so a failed flush (a filesystem that reports ENOSPC at fsync)
+    is logged, not turned into a failed start of a running process."""
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
         return  # replaced or removed meanwhile: whoever did it syncs their own
     try:
         os.fsync(fd)
+    except OSError as e:
+        _log.warning("could not flush %s to disk: %s", path, e)
     finally:
         os.close(fd)
 

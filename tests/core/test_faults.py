@@ -9,6 +9,7 @@ catches up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from pmtest import PY, processes_with_env, wait_for
 
 from syft_pm.logs import TEXT_CAP, LogStream, parse_line
 from syft_pm.logwriter import LINE_MAX, PREFIX_LEN, LogWriter
-from syft_pm.manager import ProcessExistsError, ProcessManager
+from syft_pm.manager import ProcessExistsError, ProcessManager, ProcessStartError
 from syft_pm.registry import Registry, atomic_write_json, read_json
 from syft_pm.termtext import render_cr
 
@@ -215,6 +216,25 @@ def test_health_checks_survive_a_full_disk(
         what="health checks to be recorded again",
     )
     assert h.refresh().status == "running"
+
+
+def test_run_on_a_full_disk_is_a_clear_error_and_leaves_no_entry(
+    disk_pm: ProcessManager, small_disk: Path
+) -> None:
+    disk_pm.run("old", ["true"]).wait(10)
+    with open(small_disk / "filler", "wb", buffering=0) as f, contextlib.suppress(OSError):
+        f.write(b"\0" * (4 << 20))  # more than the disk holds: it fills up
+    assert _disk_full(small_disk)
+    with pytest.raises(ProcessStartError, match="cannot be written"):
+        disk_pm.run("new", ["sleep", "60"])
+    assert [h.name for h in disk_pm.list()] == ["old"], "no half-made 'new' entry"
+    with pytest.raises(ProcessStartError, match="cannot be written"):
+        disk_pm.run("old", ["sleep", "60"])
+    old = disk_pm.get("old")
+    assert old.status == "exited", "the existing entry keeps its last record"
+    (small_disk / "filler").unlink()
+    h = disk_pm.run("new", ["sleep", "60"])
+    assert h.status == "running"
 
 
 # -- state files are never half-written ----------------------------------------------------
