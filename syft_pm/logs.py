@@ -60,6 +60,11 @@ class LogLine:
     def to_dict(self) -> dict[str, Any]:
         return {"t": self.t, "text": self.text}
 
+    def wire(self) -> tuple[float | None, str] | tuple[float | None, str, int]:
+        """The line as the protocol carries it: ``(t, text)``, plus a third element 1
+        when it continues the line before (labextension/src/live/protocol.ts LogLine)."""
+        return (self.t, self.text, 1) if self.cont else (self.t, self.text)
+
 
 class ReadResult(NamedTuple):
     """What :meth:`LogStream.read_since` returns; unpacks as ``lines, cursor, skipped``.

@@ -539,7 +539,9 @@ def test_a_long_redraw_is_stored_in_pieces_readers_see_live(tmp_path: Path) -> N
     w.write(b"\n", now=101.5)
     w.close()
     assert s.tail(5) == ["start", "step 5"]
-    assert [x.cont for x in s.read_since({"ino": 0, "off": 0}).lines] == [False, False, True]
+    lines = s.read_since({"ino": 0, "off": 0}).lines
+    assert [x.cont for x in lines] == [False, False, True]
+    assert [len(x.wire()) for x in lines] == [2, 2, 3] and lines[2].wire()[2] == 1
 
 
 BAR = (
