@@ -63,7 +63,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     rendermime.addFactory(rendererFactory, rendererFactory.defaultRank);
 
     // The sidebar, its commands (open, stop, restart, show logs, remove) and
-    // palette items, notifications and detail views: see sidebarPlugin.ts.
+    // palette items, notifications and detail views: see sidebar/plugin.ts.
     const sidebar = createSidebar(app, { restorer, palette, notebooks });
 
     if (settingRegistry) {
