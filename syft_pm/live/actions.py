@@ -157,12 +157,12 @@ def read_logs(registry: Registry, name: str, query: JSON) -> JSON:
     out: JSON = {"name": name, "stream": stream}
     if query.get("search"):
         found = ls.search(str(query["search"]), limit=n)
-        out.update(lines=[[ln.t, ln.text] for ln in found], order="newest-first")
+        out.update(lines=[ln.wire() for ln in found], order="newest-first")
         return out
     if query.get("after"):
         res = ls.read_since(decode_cursor(str(query["after"])), max_lines=n)
         out.update(
-            lines=[[ln.t, ln.text] for ln in res.lines],
+            lines=[ln.wire() for ln in res.lines],
             cursor=encode_cursor(res.cursor),
             skipped=res.skipped,
             reset=res.reset,
@@ -172,7 +172,7 @@ def read_logs(registry: Registry, name: str, query: JSON) -> JSON:
     end = ls.read_since(None).cursor if start is None else None
     lines, first = ls.lines_before(start, n)
     out.update(
-        lines=[[ln.t, ln.text] for ln in lines],
+        lines=[ln.wire() for ln in lines],
         before=encode_cursor(first),
         cursor=encode_cursor(end) if end is not None else None,
     )

@@ -119,8 +119,12 @@ def diff_state(old: JSON, new: JSON) -> JSON:
     return {k: v for k, v in new.items() if old.get(k) != v}
 
 
-def log_lines_payload(lines: list[tuple[float | None, str]]) -> list[tuple[float | None, str]]:
-    """Lines travel as ``[t, text]`` pairs: compact, and a TS tuple on the other side.
+WireLine = tuple[float | None, str] | tuple[float | None, str, int]
+
+
+def log_lines_payload(lines: list[WireLine]) -> list[WireLine]:
+    """Lines travel as ``[t, text]`` pairs (``[t, text, 1]`` for the piece of a line the
+    writer cut, which continues the line before): compact, a TS tuple on the other side.
 
     Kept as Python tuples of a float and a str, which the garbage collector stops tracking
     after one pass: snapshot tails of a thousand processes stay cached without making

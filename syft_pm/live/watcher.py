@@ -355,7 +355,7 @@ class Watcher:
             if prime or not (lines or skipped):
                 continue
             out[stream] = {
-                "lines": protocol.log_lines_payload([(ln.t, ln.text) for ln in lines]),
+                "lines": protocol.log_lines_payload([ln.wire() for ln in lines]),
                 "skipped": skipped,
             }
         return out
@@ -373,7 +373,7 @@ class Watcher:
             # Lines before the watcher's own cursor, so the snapshot joins the deltas
             # that follow it exactly: no line twice, none missing.
             lines, _ = ls.lines_before(tr.cursors.get(stream), n)
-            pairs = [(ln.t, ln.text) for ln in lines]
+            pairs = [ln.wire() for ln in lines]
             out[stream] = {"lines": protocol.log_lines_payload(pairs), "skipped": 0}
         if len(tr.tails) >= 4:  # a few distinct sizes at most (settings of open views)
             tr.tails.clear()

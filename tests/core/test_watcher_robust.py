@@ -176,3 +176,29 @@ def test_a_change_after_a_quiet_moment_is_sent_at_once(pm: ProcessManager) -> No
         wait_for(lambda: "second" in inbox.names_seen(), timeout=10, what="the next change")
     finally:
         thread.close()
+
+
+def test_a_cut_line_travels_with_its_continuation_flag(pm: ProcessManager) -> None:
+    """A line longer than the writer's cut arrives as pieces; every piece after the first
+    says so (``[t, text, 1]``), so a view draws one line, not several."""
+    watcher = Watcher(pm.registry)
+    inbox = Inbox()
+    watcher.subscribe(inbox)
+    code = (
+        "import sys, time\n"
+        "sys.stdout.write('x' * 150000 + '\\n'); sys.stdout.flush(); time.sleep(60)"
+    )
+    pm.run("long", [PY, "-c", code])
+
+    def pieces() -> list[list[Any]]:
+        watcher.scan()
+        return [
+            line
+            for m in inbox
+            if m["type"] == "delta"
+            for line in m["logs"].get("long", {}).get("stdout", {}).get("lines", [])
+        ]
+
+    got = wait_for(lambda: (p := pieces()) and sum(len(x[1]) for x in p) >= 150000 and p)
+    assert len(got) >= 3 and len(got[0]) == 2
+    assert all(len(x) == 3 and x[2] == 1 for x in got[1:]), [len(x) for x in got]
