@@ -551,8 +551,23 @@ class LogStream:
         Blocks without a match are skipped without splitting them into lines, so a
         search over all rotated files stays fast.
         """
+        return self.search_bounded(text, limit)[0]
+
+    def search_bounded(
+        self,
+        text: str,
+        limit: int = 100,
+        *,
+        max_bytes: int | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[list[LogLine], bool]:
+        """:meth:`search` that gives up after reading ``max_bytes`` or once
+        ``cancelled()`` says the asker is gone; returns ``(lines, complete)``, where
+        ``complete`` is False if it stopped before the oldest retained line. A server
+        answers one request with a bounded amount of work this way."""
         if not text or limit <= 0:
-            return []
+            return [], True
+        scanned = 0
         ascii_needle = text.isascii()
         needle_b = text.lower().encode()
         needle_s = text.casefold()
@@ -561,6 +576,11 @@ class LogStream:
         try:
             for f in self._chain(opened):
                 for _, chunk in _rchunks(f.fd, 0, f.size):
+                    scanned += len(chunk)
+                    if (max_bytes is not None and scanned > max_bytes) or (
+                        cancelled is not None and cancelled()
+                    ):
+                        return found, False
                     if ascii_needle and needle_b not in chunk.lower():
                         continue
                     for raw in reversed(chunk.split(b"\n")):
@@ -575,11 +595,11 @@ class LogStream:
                                 continue
                         found.append(line)
                         if len(found) >= limit:
-                            return found
+                            return found, True
         finally:
             for fd in opened:
                 os.close(fd)
-        return found
+        return found, True
 
     # -- follow ----------------------------------------------------------------------
 

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from .watcher import Watcher
 
 JSON = dict[str, Any]
+#: Bytes one search request may read (newest first) before it answers with what it found
+#: and ``complete: false``: a search over gigabytes of rotated logs must not occupy a
+#: server thread for minutes.
+SEARCH_BYTES = 256 << 20
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -156,8 +160,13 @@ def read_logs(registry: Registry, name: str, query: JSON) -> JSON:
     ls = LogStream(registry.process_dir(name), stream)
     out: JSON = {"name": name, "stream": stream}
     if query.get("search"):
-        found = ls.search(str(query["search"]), limit=n)
-        out.update(lines=[ln.wire() for ln in found], order="newest-first")
+        found, complete = ls.search_bounded(
+            str(query["search"]),
+            limit=n,
+            max_bytes=int(query.get("search_bytes") or SEARCH_BYTES),
+            cancelled=query.get("cancelled"),
+        )
+        out.update(lines=[ln.wire() for ln in found], order="newest-first", complete=complete)
         return out
     if query.get("after"):
         res = ls.read_since(decode_cursor(str(query["after"])), max_lines=n)

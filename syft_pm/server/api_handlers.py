@@ -96,6 +96,13 @@ class ActionHandler(SyftPmHandler):
 
 
 class LogsHandler(SyftPmHandler):
+    #: Set when the client goes away mid-request; a search reads it and stops.
+    gone = False
+
+    def on_connection_close(self) -> None:
+        self.gone = True
+        super().on_connection_close()
+
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
@@ -110,6 +117,7 @@ class LogsHandler(SyftPmHandler):
             "before": self.get_query_argument("before", None),
             "after": self.get_query_argument("after", None),
             "search": self.get_query_argument("search", None),
+            "cancelled": lambda: self.gone,
         }
         if query["before"] is not None and query["after"] is not None:
             raise web.HTTPError(400, "give before or after, not both")

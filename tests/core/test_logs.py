@@ -234,3 +234,23 @@ def test_search_newest_first_case_insensitive(tmp_path: Path) -> None:
     assert [h.text for h in s.search("ünï")] == ["Grüße Ünïcode"]
     assert s.search("Z ") == []  # never matches inside the timestamp prefix
     assert hits[0].t is not None
+
+
+def test_search_stops_at_its_byte_budget_and_when_cancelled(tmp_path):
+    path = tmp_path / "stdout.log"
+    w = LogWriter(str(path))
+    w.write(b"needle at the start\n" + b"hay\n" * 2_000_000)
+    w.close()
+    ls = LogStream(path)
+    found, complete = ls.search_bounded("needle", 10)
+    assert complete and [x.text for x in found] == ["needle at the start"]
+    found, complete = ls.search_bounded("needle", 10, max_bytes=1 << 20)
+    assert not complete and found == []
+    calls = {"n": 0}
+
+    def gone() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    found, complete = ls.search_bounded("needle", 10, cancelled=gone)
+    assert not complete and found == [] and calls["n"] == 3
