@@ -84,12 +84,6 @@ def process_state(rec: ProcessRecord, metrics: JSON | None = None) -> JSON:
     origin = {
         k: prov.get(k) for k in ("kernel_id", "notebook", "user", "host", "source") if prov.get(k)
     }
-    health = None
-    if rec.health:
-        health = {
-            k: rec.health.get(k)
-            for k in ("status", "message", "checked_at", "source", "consecutive_failures")
-        }
     return {
         "name": rec.name,
         "status": rec.status,
@@ -108,9 +102,37 @@ def process_state(rec: ProcessRecord, metrics: JSON | None = None) -> JSON:
         "ttl": cfg.get("ttl"),
         "labels": cfg.get("labels") or {},
         "origin": origin,
-        "health": health,
+        "health": _health(rec.health),
         "metrics": metrics,
         "error": rec.error,
+    }
+
+
+#: Longest health message sent to views (a process writes its own health report).
+HEALTH_MESSAGE_MAX = 500
+
+
+def _health(raw: JSON | None) -> JSON | None:
+    """The health record as views may rely on it. ``health.json`` can be written by the
+    managed process itself (``report_health``), so every field is checked: a wrong type
+    becomes null and the message is capped, instead of junk reaching every view."""
+    if not raw:
+        return None
+    status = raw.get("status")
+    message = raw.get("message")
+    checked_at = raw.get("checked_at")
+    failures = raw.get("consecutive_failures")
+    source = raw.get("source")
+    return {
+        "status": status if status in ("healthy", "unhealthy") else None,
+        "message": message[:HEALTH_MESSAGE_MAX] if isinstance(message, str) else None,
+        "checked_at": checked_at
+        if isinstance(checked_at, (int, float)) and not isinstance(checked_at, bool)
+        else None,
+        "source": source[:40] if isinstance(source, str) else None,
+        "consecutive_failures": failures
+        if isinstance(failures, int) and not isinstance(failures, bool)
+        else None,
     }
 
 

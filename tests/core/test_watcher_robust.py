@@ -202,3 +202,18 @@ def test_a_cut_line_travels_with_its_continuation_flag(pm: ProcessManager) -> No
     got = wait_for(lambda: (p := pieces()) and sum(len(x[1]) for x in p) >= 150000 and p)
     assert len(got) >= 3 and len(got[0]) == 2
     assert all(len(x) == 3 and x[2] == 1 for x in got[1:]), [len(x) for x in got]
+
+
+def test_junk_in_health_json_never_reaches_a_view(pm: ProcessManager) -> None:
+    from syft_pm.registry import atomic_write_json
+
+    h = pm.run("junk", SLEEPER)
+    junk = {"status": 5, "message": "x" * 100_000, "checked_at": "soon", "source": ["a"]}
+    atomic_write_json(h.directory / "health.json", {**junk, "consecutive_failures": True})
+    watcher = Watcher(pm.registry)
+    inbox = Inbox()
+    watcher.subscribe(inbox)
+    health = inbox[0]["processes"]["junk"]["health"]
+    assert health["status"] is None and health["checked_at"] is None
+    assert health["source"] is None and health["consecutive_failures"] is None
+    assert len(health["message"]) <= 500
