@@ -9,11 +9,16 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { IRunningSessionManagers } from '@jupyterlab/running';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { createRendererFactory } from './output/processRenderer';
 import { LiveSettings, normalizeSettings } from './ui/settings';
-import { createSidebar, SidebarCommandIDs } from './sidebar/plugin';
+import {
+  addRunningSection,
+  createSidebar,
+  SidebarCommandIDs
+} from './sidebar/plugin';
 
 /**
  * The id of the main plugin (also the id of its settings).
@@ -34,14 +39,15 @@ export namespace CommandIDs {
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'The syft_pm process manager: the Processes sidebar and the inline process output.',
+    'The syft_pm process manager: the Processes sidebar, the inline process output and a Processes section in the Running panel.',
   autoStart: true,
   requires: [IRenderMimeRegistry],
   optional: [
     ILayoutRestorer,
     ISettingRegistry,
     ICommandPalette,
-    INotebookTracker
+    INotebookTracker,
+    IRunningSessionManagers
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -50,7 +56,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     // The cell renderer reaches the kernel of its notebook through it.
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    running: IRunningSessionManagers | null
   ): void => {
     // The renderer goes in first, so outputs of notebooks opened while the
     // rest of the extension starts render with it (with the default settings
@@ -65,6 +72,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // The sidebar, its commands (open, stop, restart, show logs, remove) and
     // palette items, notifications and detail views: see sidebar/plugin.ts.
     const sidebar = createSidebar(app, { restorer, palette, notebooks });
+    // A "Processes" section in the Running panel, fed by the sidebar's data.
+    if (running) {
+      addRunningSection(running, sidebar);
+    }
 
     if (settingRegistry) {
       settingRegistry

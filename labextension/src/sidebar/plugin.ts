@@ -1,7 +1,7 @@
 /**
  * Wires the Processes sidebar into JupyterLab: the left area and the layout
  * restorer, the active notebook, the commands and the palette, dialogs,
- * notifications, the clipboard and the main area for detail views.
+ * notifications, the clipboard and the shell area for detail views.
  */
 import { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import {
@@ -14,13 +14,17 @@ import {
 } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRunningSessionManagers } from '@jupyterlab/running';
+import { IDisposable } from '@lumino/disposable';
 
 import { ProcessDetail } from './detail/processDetail';
+import { IDetailShell, showDetail } from './detailArea';
 import { processIcon } from './processIcon';
 import { INoticeAction, INotifier } from './notifications';
 import { detectServerProxy } from './ports';
 import { LogStreamName, LOG_STREAMS } from '../live/protocol';
 import { ProcessSidebar, SIDEBAR_ID } from './processSidebar';
+import { RunningProcesses } from './runningProcesses';
 
 /**
  * The sidebar's commands. Each process command takes `{name}`; without it,
@@ -105,10 +109,13 @@ export function createSidebar(
       void app.commands.execute('docmanager:open', { path });
     },
     addDetail: (detail: ProcessDetail) => {
-      if (!detail.isAttached) {
-        app.shell.add(detail, 'main', { mode: 'split-bottom' });
+      // Below the notebook in JupyterLab; Notebook 7's main area holds only
+      // its page's document, so there it opens in the down (or right) area.
+      if (showDetail(app.shell as IDetailShell, detail) === null) {
+        console.warn(
+          `syft-pm: this application shell has no area for the details of ${detail.title.label}`
+        );
       }
-      app.shell.activateById(detail.id);
     },
     detectProxy: () => detectServerProxy(),
     baseUrl: PageConfig.getBaseUrl(),
@@ -126,6 +133,35 @@ export function createSidebar(
   }
   addCommands(app, sidebar, palette);
   return sidebar;
+}
+
+/**
+ * Add a "Processes" section to the Running panel, fed by the sidebar's fleet
+ * (no connection of its own); stopping there goes through the sidebar, which
+ * shows a failure.
+ */
+export function addRunningSection(
+  managers: IRunningSessionManagers,
+  sidebar: ProcessSidebar
+): IDisposable {
+  const section = new RunningProcesses({
+    fleet: sidebar.fleet,
+    open: key => {
+      sidebar.openDetail(key);
+    },
+    stop: key => sidebar.perform(key, 'stop'),
+    icon: processIcon
+  });
+  const added = managers.add(section);
+  return {
+    get isDisposed() {
+      return section.isDisposed;
+    },
+    dispose: () => {
+      added.dispose();
+      section.dispose();
+    }
+  };
 }
 
 /**

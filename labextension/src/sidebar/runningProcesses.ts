@@ -1,0 +1,173 @@
+/**
+ * A "Processes" section for JupyterLab's Running panel (`IRunningSessionManagers`),
+ * the place users already look for what runs: one item per managed process
+ * (its name, its status as detail text and class), a stop button on the
+ * active ones, "Stop All" for every active one, a click opens its detail view.
+ *
+ * It reads the sidebar's fleet: the same websocket (and kernel comm) feeds
+ * both, so the section costs no connection of its own. The Running panel
+ * re-renders a whole section on `runningChanged`, so the signal only fires
+ * when something an item shows (which processes, their status) changed, not
+ * on every metrics update.
+ */
+import type { IRunningSessions } from '@jupyterlab/running';
+import type { LabIcon } from '@jupyterlab/ui-components';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { isActive } from '../live/protocol';
+import { IProcessRow } from './model';
+import { IRowsChange } from './processFleet';
+
+/** What the section reads of the sidebar's fleet. */
+export interface IRunningFleet {
+  readonly rows: ReadonlyMap<string, IProcessRow>;
+  readonly rowsChanged: ISignal<unknown, IRowsChange>;
+}
+
+/** The class of every item (plus `syft-pm-running-<status>`). */
+export const RUNNING_ITEM_CLASS = 'syft-pm-running-item';
+
+export class RunningProcesses
+  implements IRunningSessions.IManager, IDisposable
+{
+  constructor(options: RunningProcesses.IOptions) {
+    this._options = options;
+    this._seen = this._shown(options.fleet.rows.keys());
+    options.fleet.rowsChanged.connect(this._onRowsChanged, this);
+  }
+
+  readonly name = 'Processes';
+  readonly shutdownLabel = (item: IRunningSessions.IRunningItem): string =>
+    `Stop ${String(item.label())}`;
+  readonly shutdownAllLabel = 'Stop All';
+  readonly shutdownAllConfirmationText = (): string => {
+    const n = this._activeKeys().length;
+    return n === 0
+      ? 'No process is active.'
+      : `Stop ${n} active process${n === 1 ? '' : 'es'} (and their process trees)?`;
+  };
+
+  get runningChanged(): ISignal<this, void> {
+    return this._runningChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /** One item per process: the active ones first, then by name. */
+  running(): IRunningSessions.IRunningItem[] {
+    const rows = [...this._options.fleet.rows.values()].sort(
+      (a, b) =>
+        Number(isActive(b.state.status)) - Number(isActive(a.state.status)) ||
+        a.name.localeCompare(b.name) ||
+        a.key.localeCompare(b.key)
+    );
+    return rows.map(row => this._item(row));
+  }
+
+  /** Stop every active process (the panel asked the user first). */
+  shutdownAll(): void {
+    void Promise.allSettled(
+      this._activeKeys().map(key => this._options.stop(key))
+    );
+  }
+
+  /** Nothing to fetch: the fleet's connection pushes every change. */
+  refreshRunning(): void {
+    this._runningChanged.emit();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._options.fleet.rowsChanged.disconnect(this._onRowsChanged, this);
+    Signal.clearData(this);
+  }
+
+  private _item(row: IProcessRow): IRunningSessions.IRunningItem {
+    const { key, name, source } = row;
+    const status = row.state.status;
+    const where = source === 'kernel' ? ' (this kernel only)' : '';
+    return {
+      className: `${RUNNING_ITEM_CLASS} syft-pm-running-${status}`,
+      context: key,
+      icon: () => this._options.icon,
+      label: () => name,
+      labelTitle: () =>
+        `${name}\n${status}${where}${row.state.command ? `\n${row.state.command}` : ''}`,
+      detail: () => status,
+      open: () => this._options.open(key),
+      shutdown: isActive(status)
+        ? () => void this._options.stop(key).catch(() => undefined)
+        : undefined
+    };
+  }
+
+  private _activeKeys(): string[] {
+    return [...this._options.fleet.rows.values()]
+      .filter(r => isActive(r.state.status))
+      .map(r => r.key);
+  }
+
+  /** What the items of `keys` show (status and command), by key. */
+  private _shown(keys: Iterable<string>): Map<string, string> {
+    const rows = this._options.fleet.rows;
+    const shown = new Map<string, string>();
+    for (const key of keys) {
+      const row = rows.get(key);
+      if (row) {
+        shown.set(key, `${row.state.status}\u0000${row.state.command}`);
+      }
+    }
+    return shown;
+  }
+
+  private _onRowsChanged(_: unknown, change: IRowsChange): void {
+    let differs = change.removed.size > 0;
+    for (const key of change.removed) {
+      this._seen.delete(key);
+    }
+    const keys = change.reset
+      ? this._options.fleet.rows.keys()
+      : change.changed;
+    for (const [key, shown] of this._shown(keys)) {
+      if (this._seen.get(key) !== shown) {
+        this._seen.set(key, shown);
+        differs = true;
+      }
+    }
+    if (change.reset) {
+      for (const key of [...this._seen.keys()]) {
+        if (!this._options.fleet.rows.has(key)) {
+          this._seen.delete(key);
+          differs = true;
+        }
+      }
+    }
+    if (differs) {
+      this._runningChanged.emit();
+    }
+  }
+
+  private _options: RunningProcesses.IOptions;
+  /** What each item showed when the panel last heard of it. */
+  private _seen: Map<string, string>;
+  private _disposed = false;
+  private _runningChanged = new Signal<this, void>(this);
+}
+
+export namespace RunningProcesses {
+  export interface IOptions {
+    fleet: IRunningFleet;
+    /** Open the detail view of a row. */
+    open: (key: string) => void;
+    /** Stop a row's process; rejects on failure (the caller shows it). */
+    stop: (key: string) => Promise<void>;
+    /** The items' icon. */
+    icon: LabIcon;
+  }
+}

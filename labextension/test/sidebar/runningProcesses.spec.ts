@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { ProcessFleet } from '../../src/sidebar/processFleet';
+import {
+  RUNNING_ITEM_CLASS,
+  RunningProcesses
+} from '../../src/sidebar/runningProcesses';
+import { delta, FakeChannel, snapshot, state } from './fixtures';
+
+const icon = { name: 'syft-pm:icon' } as any;
+const disposables: { dispose(): void }[] = [];
+
+function harness() {
+  const server = new FakeChannel('server');
+  const fleet = new ProcessFleet({
+    serverChannel: server,
+    api: vi.fn() as any,
+    kernelChannel: () => new FakeChannel('kernel')
+  });
+  fleet.open();
+  const open = vi.fn();
+  const stopped: string[] = [];
+  const stop = vi.fn(async (key: string) => {
+    stopped.push(key);
+  });
+  const section = new RunningProcesses({ fleet, open, stop, icon });
+  const changes = vi.fn();
+  section.runningChanged.connect(changes);
+  disposables.push(section, fleet);
+  return { server, fleet, section, open, stop, stopped, changes };
+}
+
+afterEach(() => {
+  while (disposables.length) {
+    disposables.pop()!.dispose();
+  }
+});
+
+describe('RunningProcesses (the Running panel section)', () => {
+  it('lists one item per process, active ones first, with name, status and icon', () => {
+    const { server, section } = harness();
+    expect(section.name).toBe('Processes');
+    expect(section.running()).toEqual([]);
+    server.deliver(
+      snapshot([
+        state('zeta', { status: 'running' }),
+        state('alpha', { status: 'exited', exit_code: 0 }),
+        state('mid', { status: 'queued' })
+      ])
+    );
+    const items = section.running();
+    expect(items.map(i => i.label())).toEqual(['mid', 'zeta', 'alpha']);
+    expect(items.map(i => i.detail?.())).toEqual([
+      'queued',
+      'running',
+      'exited'
+    ]);
+    expect(items.map(i => i.context)).toEqual(['mid', 'zeta', 'alpha']);
+    expect(items[1].className).toBe(
+      `${RUNNING_ITEM_CLASS} syft-pm-running-running`
+    );
+    expect(items[1].icon()).toBe(icon);
+    expect(items[1].labelTitle?.()).toBe('zeta\nrunning\npython zeta.py');
+    expect(section.shutdownLabel(items[1])).toBe('Stop zeta');
+  });
+
+  it('offers a stop button on active processes (queued included) only', async () => {
+    const { server, section, stop, stopped } = harness();
+    server.deliver(
+      snapshot([
+        state('web'),
+        state('job', { status: 'queued' }),
+        state('old', { status: 'stopped' })
+      ])
+    );
+    const byName = new Map(section.running().map(i => [i.label(), i]));
+    expect(byName.get('old')!.shutdown).toBeUndefined();
+    byName.get('job')!.shutdown!();
+    byName.get('web')!.shutdown!();
+    await vi.waitFor(() => expect(stopped).toEqual(['job', 'web']));
+    expect(stop).toHaveBeenCalledTimes(2);
+  });
+
+  it('opens the detail view on click', () => {
+    const { server, section, open } = harness();
+    server.deliver(snapshot([state('web')]));
+    section.running()[0].open!();
+    expect(open).toHaveBeenCalledWith('web');
+  });
+
+  it('"Stop All" stops every active process and says how many', async () => {
+    const { server, section, stopped } = harness();
+    server.deliver(
+      snapshot([
+        state('a'),
+        state('b', { status: 'unhealthy' }),
+        state('c', { status: 'failed' })
+      ])
+    );
+    expect(section.shutdownAllLabel).toBe('Stop All');
+    expect(section.shutdownAllConfirmationText()).toBe(
+      'Stop 2 active processes (and their process trees)?'
+    );
+    section.shutdownAll();
+    await vi.waitFor(() => expect(stopped.sort()).toEqual(['a', 'b']));
+  });
+
+  it('keeps going when one stop fails', async () => {
+    const { server, section, stop } = harness();
+    server.deliver(snapshot([state('a'), state('b')]));
+    stop.mockImplementationOnce(async () => {
+      throw new Error('409');
+    });
+    section.shutdownAll();
+    section.running()[0].shutdown!();
+    await vi.waitFor(() => expect(stop).toHaveBeenCalledTimes(3));
+  });
+
+  it('tells the panel when the list or a status changed, not on metrics', () => {
+    const { server, section, changes } = harness();
+    server.deliver(snapshot([state('web')]));
+    expect(changes).toHaveBeenCalledTimes(1);
+    // A metrics update changes the state object, not what an item shows.
+    server.deliver(
+      delta(2, {
+        changed: {
+          web: {
+            metrics: {
+              cpu_percent: 50,
+              rss_bytes: 1,
+              threads: 1,
+              children: 0,
+              ports: []
+            }
+          }
+        }
+      })
+    );
+    expect(changes).toHaveBeenCalledTimes(1);
+    server.deliver(delta(3, { changed: { web: { status: 'stopping' } } }));
+    expect(changes).toHaveBeenCalledTimes(2);
+    expect(section.running()[0].detail?.()).toBe('stopping');
+    server.deliver(delta(4, { added: { api: state('api') } }));
+    expect(changes).toHaveBeenCalledTimes(3);
+    server.deliver(delta(5, { removed: ['web'] }));
+    expect(changes).toHaveBeenCalledTimes(4);
+    expect(section.running().map(i => i.label())).toEqual(['api']);
+    // A new snapshot that drops a process (a reconnect) is a change too.
+    server.deliver(snapshot([], { seq: 6 }));
+    expect(changes).toHaveBeenCalledTimes(5);
+    expect(section.running()).toEqual([]);
+  });
+
+  it('uses the fleet it is given: no connection of its own', () => {
+    const { server, section } = harness();
+    expect(server.opens).toBe(1);
+    section.refreshRunning();
+    expect(server.opens).toBe(1);
+  });
+
+  it('stops listening when disposed', () => {
+    const { server, section, changes } = harness();
+    section.dispose();
+    expect(section.isDisposed).toBe(true);
+    server.deliver(snapshot([state('web')]));
+    expect(changes).not.toHaveBeenCalled();
+  });
+});
