@@ -4,18 +4,13 @@
  * be carried out at all; one action runs at a time, and a failure is shown
  * in the view.
  */
-import { Action, IProcessState, isUp } from '../live/protocol';
+import { Action, IProcessState, isActive, isUp } from '../live/protocol';
 
 /**
  * Runs an action for the view; rejects with an `Error` whose message the
  * view shows.
  */
 export type ActionRunner = (action: Action, name: string) => Promise<unknown>;
-
-/**
- * Statuses in which a process can be asked to stop.
- */
-const STOPPABLE = new Set(['starting', 'running', 'unhealthy']);
 
 export class ProcessButtons {
   constructor(doc: Document, options: ProcessButtons.IOptions) {
@@ -41,7 +36,8 @@ export class ProcessButtons {
     const busy = this._busy !== null;
     const can = this._actions !== null && state !== undefined && !busy;
     const status = state?.status ?? '';
-    this._stopButton.disabled = !can || !STOPPABLE.has(status);
+    // Any active process can be asked to stop, a queued one included.
+    this._stopButton.disabled = !can || !isActive(status);
     this._stopButton.title = `Stop ${this._name}`;
     const restart = isUp(status) || status === 'starting';
     this._restartButton.dataset.action = restart ? 'restart' : 'start';

@@ -5,7 +5,7 @@
  * are shown in the panel and rethrown.
  */
 import { ProcessFleet } from './processFleet';
-import { Action, isUp } from '../live/protocol';
+import { Action, isActive } from '../live/protocol';
 import { IProcessRow } from './model';
 
 function errorText(error: unknown): string {
@@ -94,7 +94,7 @@ export class ProcessActions {
     if (!row) {
       return false;
     }
-    const running = isUp(row.state.status) || row.state.status === 'starting';
+    const running = isActive(row.state.status);
     const confirm = this._options.confirm ?? defaultConfirm;
     const ok = await confirm(
       `Remove ${row.name}?`,

@@ -16,7 +16,7 @@ import {
 import { PortUrl } from './ports';
 import { IProcessRow, rowUptime, statusText } from './model';
 import { iconButton } from '../ui/icons';
-import { isUp } from '../live/protocol';
+import { isActive, isUp } from '../live/protocol';
 
 export type RowAction = 'stop' | 'start' | 'restart' | 'open';
 
@@ -161,7 +161,7 @@ class RowView {
     this.health.title = health
       ? `Health: ${hs}${health.message ? ` \u2014 ${health.message}` : ''}`
       : '';
-    const active = up || s.status === 'starting';
+    const active = isActive(s.status);
     this.stopButton.hidden = !active;
     this.startButton.hidden = active;
     this.tick(nowMs);

@@ -507,6 +507,23 @@ describe('ProcessView actions', () => {
     view.dispose();
   });
 
+  it('lets a queued (or stopping) process be stopped, not a stopped one', () => {
+    const { store, view, clock } = setup({ actions: async () => undefined });
+    const stop = () =>
+      view.node.querySelector<HTMLButtonElement>('[data-action="stop"]')!;
+    apply(
+      store,
+      snapshot({ processes: { web: state('web', { status: 'queued' }) } }),
+      clock
+    );
+    expect(stop().disabled).toBe(false);
+    apply(store, delta(2, { changed: { web: { status: 'stopping' } } }), clock);
+    expect(stop().disabled).toBe(false);
+    apply(store, delta(3, { changed: { web: { status: 'stopped' } } }), clock);
+    expect(stop().disabled).toBe(true);
+    view.dispose();
+  });
+
   it('shows a failed action inside the output', async () => {
     const { store, view, clock } = setup({
       actions: async () => {

@@ -606,6 +606,50 @@ describe('ProcessSidebar: details', () => {
     expect(sidebar.details.size).toBe(0);
   });
 
+  it('shows the environment as variable names (values hidden), also from an older server', async () => {
+    const added: ProcessDetail[] = [];
+    const infos: Record<string, unknown>[] = [
+      { config: { env: ['API_TOKEN', 'PATH'] } },
+      { config: { env: { API_TOKEN: 's3cret' } } }
+    ];
+    const { sidebar, server, api } = harness({
+      addDetail: d => {
+        added.push(d);
+        if (!d.isAttached) {
+          Widget.attach(d, document.body);
+        }
+      }
+    });
+    api.mockImplementation(async (path: string) =>
+      path.includes('/logs')
+        ? { lines: [], before: null, cursor: '1:1' }
+        : infos.shift()
+    );
+    server.deliver(snapshot([state('web'), state('old')]));
+    const env = (d: ProcessDetail) =>
+      d.node.querySelector('details pre')?.textContent ?? null;
+    const web = sidebar.openDetail('web')!;
+    await vi.waitFor(() => expect(env(web)).toBe('API_TOKEN\nPATH'));
+    expect(web.node.textContent).toContain('2 variables');
+    expect(web.node.textContent).not.toContain('0=');
+    const old = sidebar.openDetail('old')!;
+    await vi.waitFor(() => expect(env(old)).toBe('API_TOKEN=s3cret'));
+    web.dispose();
+    old.dispose();
+  });
+
+  it('offers Stop on a queued process', () => {
+    const { sidebar, server } = harness();
+    server.deliver(snapshot([state('job', { status: 'queued' })]));
+    const node = sidebar.list.rowNode('job')!;
+    expect(
+      (node.querySelector('.syft-pm-row-stop') as HTMLElement).hidden
+    ).toBe(false);
+    expect(
+      (node.querySelector('.syft-pm-row-start') as HTMLElement).hidden
+    ).toBe(true);
+  });
+
   it('opens the notebook that started a process', () => {
     const openPath = vi.fn();
     const { sidebar, server } = harness({

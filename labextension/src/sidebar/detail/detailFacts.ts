@@ -36,6 +36,23 @@ function fmtValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * The lines of the environment fact: `info()` lists the variable names only
+ * (values can hold secrets; Python reveals them on request), older servers
+ * sent a name-to-value object.
+ */
+export function envLines(env: unknown): string[] {
+  if (Array.isArray(env)) {
+    return env.map(name => String(name));
+  }
+  if (env && typeof env === 'object') {
+    return Object.entries(env as Record<string, unknown>).map(
+      ([name, value]) => `${name}=${fmtValue(value)}`
+    );
+  }
+  return [];
+}
+
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -200,15 +217,13 @@ export function renderFacts(
         continue;
       }
       if (k === 'env' && v && typeof v === 'object') {
-        const env = Object.entries(v as Record<string, unknown>);
+        const env = envLines(v);
         if (env.length) {
           const details = doc.createElement('details');
           const sum = doc.createElement('summary');
           sum.textContent = `${env.length} variable${env.length === 1 ? '' : 's'}`;
           const pre = doc.createElement('pre');
-          pre.textContent = env
-            .map(([ek, ev]) => `${ek}=${fmtValue(ev)}`)
-            .join('\n');
+          pre.textContent = env.join('\n');
           details.append(sum, pre);
           add('Environment', details, 'syft-pm-detail-fact-code');
         }

@@ -17,7 +17,7 @@ import { ILogSource } from '../../logs/logSource';
 import { LogView } from '../../logs/logView';
 import { IRowsChange } from '../processFleet';
 import { PortUrl } from '../ports';
-import { isUp, LogStreamName } from '../../live/protocol';
+import { isActive, LogStreamName } from '../../live/protocol';
 import { IProcessRow, labPath, rowUptime } from '../model';
 import { iconButton } from '../../ui/icons';
 
@@ -234,7 +234,7 @@ export class ProcessDetail extends Widget {
     this._statusBadge.className = `syft-pm-status ${statusClass(s.status)}`;
     this._statusBadge.textContent = s.status;
     this._kernelBadge.hidden = row.source !== 'kernel';
-    const active = isUp(s.status) || s.status === 'starting';
+    const active = isActive(s.status);
     this._stopButton.hidden = !active;
     this._startButton.hidden = active;
     for (const b of [
