@@ -30,10 +30,13 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 from .logwriter import DEFAULT_BACKUPS, LINE_MAX, PREFIX_LEN
 from .termtext import render_cr
+
+if TYPE_CHECKING:
+    from .filewatch import DirWatch
 
 #: Log files are opened without following symlinks: whatever is planted in the
 #: registry, a reader never reads a file outside it.
@@ -46,6 +49,8 @@ _CUT_MARK = "\u2026"  # appended to a line a reader had to shorten
 #: How many bytes of a redrawn line's overwritten pieces tail() walks past looking for
 #: older lines; past that it stops (a bar redrawn for more than 1 MiB hides the rest).
 _SUPERSEDED_BUDGET = 1 << 20
+#: With inotify, how long follow() sleeps at most before looking again anyway.
+_WATCH_TICK = 1.0
 
 
 @dataclass(frozen=True)
@@ -637,7 +642,9 @@ class LogStream:
 
         Stops once the process has finished and everything it wrote was yielded
         (``stop_when_exited``), or after ``timeout`` seconds; otherwise runs until the
-        caller stops iterating. Rotation is handled through the cursor.
+        caller stops iterating. Rotation is handled through the cursor. A new line
+        wakes the reader at once (inotify); ``poll_interval`` is the tick used only
+        where inotify is not available.
         """
         gen = self.follow_lines(
             lines=lines,
@@ -676,6 +683,26 @@ class LogStream:
         deadline = None if timeout is None else time.monotonic() + timeout
         if lines > 0:
             yield from self.lines_before(cursor, lines)[0]
+        # A line wakes us within a millisecond (inotify on the log's directory: writes,
+        # rotations, a recreated log, the state.json that says the process ended); where
+        # inotify is missing, poll every ``poll`` seconds as before.
+        from .filewatch import open_dir_watch
+
+        watch = open_dir_watch(os.path.dirname(self.path) or ".")  # noqa: PTH120
+        try:
+            yield from self._follow_loop(cursor, stop_when_exited, deadline, poll, watch)
+        finally:
+            if watch is not None:
+                watch.close()
+
+    def _follow_loop(
+        self,
+        cursor: dict[str, Any],
+        stop_when_exited: bool,
+        deadline: float | None,
+        poll: float,
+        watch: DirWatch | None,
+    ) -> Iterator[LogLine]:
         while True:
             res = self.read_since(cursor, max_lines=None, max_bytes=None)
             cursor = res.cursor
@@ -691,9 +718,15 @@ class LogStream:
                 if partial is not None:
                     yield partial
                 return
-            if deadline is not None and time.monotonic() >= deadline:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
                 return
-            time.sleep(poll)
+            if watch is None:
+                time.sleep(poll if left is None else min(poll, left))
+            else:
+                # The tick is only a safety net for what inotify cannot see (a supervisor
+                # killed outright writes nothing; some network file systems send nothing).
+                watch.wait(_WATCH_TICK if left is None else min(_WATCH_TICK, left))
 
     def _partial_after(self, cursor: dict[str, Any]) -> LogLine | None:
         try:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from pmtest import PY, wait_for
 
 from syft_pm.manager import ProcessManager
@@ -120,3 +122,53 @@ def test_logs_are_appended_across_runs(pm: ProcessManager) -> None:
     h = pm.run("twice", ["echo", "two"])
     h.wait(10)
     assert h.stdout.tail(2) == ["one", "two"]
+
+
+def _follow_in_thread(it: Iterator[str]) -> tuple[list[str], threading.Event]:
+    got: list[str] = []
+    done = threading.Event()
+
+    def consume() -> None:
+        for line in it:
+            got.append(line)
+        done.set()
+
+    threading.Thread(target=consume, daemon=True).start()
+    return got, done
+
+
+def test_follow_wakes_on_a_write_not_on_its_poll_tick(pm: ProcessManager, tmp_path: Path) -> None:
+    """With a 30 s poll interval forced, a line and the process's end still reach the
+    reader within seconds: follow() sleeps on inotify, the interval is only the fallback."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    code = (
+        "import os, sys, time\n"
+        "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
+        "print('hello', flush=True)\n"
+        "while not os.path.exists(sys.argv[2]): time.sleep(0.01)\n"
+    )
+    h = pm.run("slowpoll", [PY, "-c", code, str(one), str(two)])
+    got, done = _follow_in_thread(h.stdout.follow(poll_interval=30.0, timeout=120))
+    one.touch()
+    wait_for(lambda: got == ["hello"], timeout=10, what="the line, long before the poll tick")
+    two.touch()
+    assert done.wait(10), "follow() did not notice the end before its poll tick"
+
+
+def test_follow_polls_where_inotify_is_missing(
+    pm: ProcessManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syft_pm import filewatch
+
+    monkeypatch.setattr(filewatch, "open_dir_watch", lambda directory: None)
+    gate = tmp_path / "go"
+    code = (
+        "import os, sys, time\n"
+        "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
+        "print('polled')\n"
+    )
+    h = pm.run("nowatch", [PY, "-c", code, str(gate)])
+    got, done = _follow_in_thread(h.stdout.follow(poll_interval=0.05, timeout=60))
+    gate.touch()
+    assert done.wait(30)
+    assert got == ["polled"]
