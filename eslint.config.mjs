@@ -11,6 +11,8 @@ import tseslint from 'typescript-eslint';
 //   logs/     log pane, log view and what feeds them
 //   process/  the one-process view (cell output and detail view)
 //   output/   the cell renderer          sidebar/  the panel (detail/ below it)
+//   widget/   the same cell view as an anywidget module (VS Code, Colab), built
+//             on its own as a plain ES module: nothing from JupyterLab
 //
 // The cell view (live/ without its JupyterLab transports, ui/, logs/, process/)
 // must not depend on JupyterLab, so that it can be built as a plain ES module
@@ -44,37 +46,45 @@ const layers = [
   layer(
     ['labextension/src/live/*.ts'],
     [
-      folders('ui', 'logs', 'process', 'output', 'sidebar'),
+      folders('ui', 'logs', 'process', 'output', 'sidebar', 'widget'),
       JUPYTERLAB,
       LIVE_TRANSPORTS
     ],
     LIVE_TRANSPORT_FILES
   ),
   layer(LIVE_TRANSPORT_FILES, [
-    folders('ui', 'logs', 'process', 'output', 'sidebar')
+    folders('ui', 'logs', 'process', 'output', 'sidebar', 'widget')
   ]),
   layer(
     ['labextension/src/ui/**/*.ts'],
     [
-      folders('live', 'logs', 'process', 'output', 'sidebar'),
+      folders('live', 'logs', 'process', 'output', 'sidebar', 'widget'),
       JUPYTERLAB,
       LIVE_TRANSPORTS
     ]
   ),
   layer(
     ['labextension/src/logs/**/*.ts'],
-    [folders('process', 'output', 'sidebar'), JUPYTERLAB, LIVE_TRANSPORTS]
+    [
+      folders('process', 'output', 'sidebar', 'widget'),
+      JUPYTERLAB,
+      LIVE_TRANSPORTS
+    ]
   ),
   layer(
     ['labextension/src/process/**/*.ts'],
+    [folders('output', 'sidebar', 'widget'), JUPYTERLAB, LIVE_TRANSPORTS]
+  ),
+  layer(['labextension/src/output/**/*.ts'], [folders('sidebar', 'widget')]),
+  layer(['labextension/src/sidebar/*.ts'], [folders('output', 'widget')]),
+  layer(
+    ['labextension/src/widget/**/*.ts'],
     [folders('output', 'sidebar'), JUPYTERLAB, LIVE_TRANSPORTS]
   ),
-  layer(['labextension/src/output/**/*.ts'], [folders('sidebar')]),
-  layer(['labextension/src/sidebar/*.ts'], [folders('output')]),
   layer(
     ['labextension/src/sidebar/detail/**/*.ts'],
     [
-      folders('output'),
+      folders('output', 'widget'),
       {
         // The detail view uses the sidebar's data (model, fleet, ports), not
         // the panel that opens it.
@@ -154,7 +164,13 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } }
   },
   {
-    files: ['*.js', '*.mjs', '*.mts', 'labextension/style/*.js'],
+    files: [
+      '*.js',
+      '*.mjs',
+      '*.mts',
+      'labextension/style/*.js',
+      'labextension/*.mjs'
+    ],
     languageOptions: { globals: { ...globals.node } }
   }
 );
