@@ -95,8 +95,11 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.05
 
 
 class LabServer:
-    def __init__(self, base: Path) -> None:
+    """A ``jupyter lab`` server; ``app="notebook"`` runs Notebook 7 (``jupyter notebook``)."""
+
+    def __init__(self, base: Path, app: str = "lab") -> None:
         self.base = base
+        self.app = app
         self.port = free_port()
         self.token = uuid.uuid4().hex
         self.root = base / "root"
@@ -124,30 +127,39 @@ class LabServer:
         jupyter = Path(sys.executable).with_name("jupyter")
         cmd = [
             str(jupyter),
-            "lab",
+            self.app,
             "--no-browser",
             f"--port={self.port}",
             "--ip=127.0.0.1",
             f"--ServerApp.root_dir={self.root}",
             f"--IdentityProvider.token={self.token}",
             "--ServerApp.allow_unauthenticated_access=False",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--ServerApp.port_retries=0",
         ]
+        if self.app == "notebook":
+            cmd.append("--JupyterNotebookApp.expose_app_in_browser=True")
+        else:
+            cmd += [
+                "--LabApp.expose_app_in_browser=True",
+                "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env(), cwd=self.root
         )
-        wait_until(self._ready, 90, f"jupyter lab on port {self.port} (log: {self.log_path})")
+        wait_until(
+            self._ready, 90, f"jupyter {self.app} on port {self.port} (log: {self.log_path})"
+        )
 
     def _ready(self) -> bool:
         assert self.proc is not None
         if self.proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited early:\n{self.log_path.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"jupyter {self.app} exited early:\n{self.log_path.read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(
                 f"{self.url}/api/status?token={self.token}", timeout=2
@@ -238,8 +250,32 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """One Notebook 7 server (``jupyter notebook``) per session, set up like ``lab``."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    server = LabServer(tmp_path_factory.mktemp("nb7"), app="notebook")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        _stop_all_processes(server.home)
+
+
 @pytest.fixture
 def page(browser: Any, lab: LabServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from _page(browser, lab, request)
+
+
+@pytest.fixture
+def nb7_page(browser: Any, notebook7: LabServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page for the Notebook 7 server (artifacts as for ``page``)."""
+    yield from _page(browser, notebook7, request)
+
+
+def _page(browser: Any, lab: LabServer, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     pg = context.new_page()
     console: list[str] = []
@@ -276,7 +312,8 @@ class Lab:
             "() => window.jupyterapp && window.jupyterapp.started !== undefined", timeout=60_000
         )
         self.page.evaluate("() => window.jupyterapp.restored")
-        self.page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+        # JupyterLab's dock panel, or Notebook 7's single-document main panel.
+        self.page.wait_for_selector("#jp-main-dock-panel, #main-panel", timeout=60_000)
 
     def reload(self) -> None:
         """Reload the page (a real reload: every view subscribes again) and wait for the app."""
@@ -360,3 +397,9 @@ class Lab:
 @pytest.fixture
 def jlab(page: Any, lab: LabServer) -> Lab:
     return Lab(page, lab)
+
+
+@pytest.fixture
+def nb7(nb7_page: Any, notebook7: LabServer) -> Lab:
+    """The same driver on a Notebook 7 page (its shell has the same commands and areas)."""
+    return Lab(nb7_page, notebook7)
