@@ -55,7 +55,7 @@ from .spec import (
 )
 from .state import initial_state
 from .status import ACTIVE_STATUSES
-from .supervisor import REQUEST_STOP_SIGNAL, REWRITE_SIGNAL
+from .supervisor import REQUEST_STOP_SIGNAL, REWRITE_SIGNAL, SUPERVISOR_ARGS
 
 if TYPE_CHECKING:
     import psutil
@@ -316,14 +316,14 @@ class ProcessManager:
             slog_fd = os.open(pdir / "supervisor.log", flags, 0o600)
             with open(slog_fd, "ab") as slog:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "syft_pm.supervisor", str(pdir), run_id, str(w)],
+                    [sys.executable, *SUPERVISOR_ARGS, str(pdir), run_id, str(w)],
                     stdin=subprocess.DEVNULL,
                     stdout=slog,
                     stderr=slog,
                     pass_fds=(w,),
                     start_new_session=True,
                     env=env,
-                    # -m puts the cwd first on sys.path: the supervisor runs this very copy
+                    # -c puts the cwd first on sys.path: the supervisor runs this very copy
                     # of syft_pm, installed or not.
                     cwd=str(Path(__file__).resolve().parent.parent),
                 )

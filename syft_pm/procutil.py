@@ -8,21 +8,27 @@ before each signal), so nothing that is not ours is ever touched.
 
 The cheap checks (:func:`create_time`, :func:`is_alive`) read ``/proc`` directly so the
 supervisor can use them before paying for the psutil import; psutil is imported lazily.
+The supervisor never imports it: it finds and signals its tree with the ``/proc`` and
+pidfd functions at the end of this module (:func:`kill_tree_lean`), which keep it small
+(psutil, ``signal`` with its enum and ``ctypes`` cost it more memory than the
+interpreter itself).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import time
 
 # Not typing.TYPE_CHECKING: the supervisor imports this module on its startup path,
 # where importing typing alone would cost several milliseconds (mypy knows the idiom).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal as _signal
     from collections.abc import Callable, Iterable
 
     import psutil
+else:
+    import _signal  # the signal module without its enum (imported by the supervisor)
 
 #: Two create times closer than this are the same process. psutil derives create_time
 #: from clock ticks (10 ms) plus the boot time; 50 ms absorbs rounding and JSON floats.
@@ -109,12 +115,28 @@ def verified(pid: int | None, ctime: float | None) -> psutil.Process | None:
     return p
 
 
-def _prctl(option: int, arg: int) -> None:
-    import ctypes
+def _libc_prctl() -> Callable[..., int]:
+    """libc's prctl through ``_ctypes`` alone: the ``ctypes`` package costs the
+    supervisor about half a MiB of memory for the two calls it makes."""
+    import _ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(option, arg, 0, 0, 0) != 0:
-        err = ctypes.get_errno()
+    class CInt(_ctypes._SimpleCData):  # type: ignore[type-arg]
+        _type_ = "i"
+
+    class CFunc(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = CInt
+
+    handle = _ctypes.dlopen(None, os.RTLD_NOW)  # type: ignore[arg-type]  # None: the program
+    func: Callable[..., int] = CFunc(_ctypes.dlsym(handle, "prctl"))
+    return func
+
+
+def _prctl(option: int, arg: int) -> None:
+    import _ctypes
+
+    if _libc_prctl()(option, arg, 0, 0, 0) != 0:
+        err = _ctypes.get_errno()
         raise OSError(err, os.strerror(err))
 
 
@@ -123,16 +145,14 @@ def make_child_subreaper() -> None:
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
-def pdeathsig_setter(sig: int = signal.SIGKILL) -> Callable[[], None]:
+def pdeathsig_setter(sig: int = _signal.SIGKILL) -> Callable[[], None]:
     """Return a function that, called in a forked child, makes it die with its parent.
 
-    The ctypes lookup is done here, before the fork, so the child only makes one call.
+    The libc lookup is done here, before the fork, so the child only makes one call.
     Note the kernel sends the signal when the parent *thread* that forked exits, so the
     caller must fork from a thread that lives as long as the process (the main thread).
     """
-    import ctypes
-
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl = _libc_prctl()
 
     def setter() -> None:
         prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
@@ -282,23 +302,29 @@ def kill_tree(
     procs = [p for p in find() if not _gone(p)]
     if not procs:
         return
-    _signal_all(procs, signal.SIGTERM)
+    _signal_all(procs, _signal.SIGTERM)
     left = wait_gone(procs, timeout, idle)
     for _ in range(20):
         more = [p for p in find() if not _gone(p)]
         todo = {p.pid: p for p in [*left, *more]}
         if not todo:
             return
-        _signal_all(todo.values(), signal.SIGKILL)
+        _signal_all(todo.values(), _signal.SIGKILL)
         left = wait_gone(list(todo.values()), 5.0, idle)
 
 
+_signal_names: dict[int, str] = {}
+
+
 def signal_name(sig: int) -> str:
-    """``9`` -> ``"SIGKILL"``; unknown numbers become ``"SIG<n>"``."""
-    try:
-        return signal.Signals(sig).name
-    except ValueError:
-        return f"SIG{sig}"
+    """``9`` -> ``"SIGKILL"``; unknown numbers become ``"SIG<n>"``. The names of
+    ``signal.Signals`` (of aliases, the alphabetically first, as the enum picks), built
+    without importing the enum."""
+    if not _signal_names:
+        for name, value in sorted(vars(_signal).items(), reverse=True):
+            if name.startswith("SIG") and not name.startswith("SIG_") and isinstance(value, int):
+                _signal_names[value] = name
+    return _signal_names.get(sig, f"SIG{sig}")
 
 
 def wait_readable(fds: list[int], timeout: float | None) -> list[int]:
@@ -314,3 +340,142 @@ def wait_readable(fds: list[int], timeout: float | None) -> list[int]:
         poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     ms = None if timeout is None else max(0, int(timeout * 1000 + 0.999))
     return [fd for fd, _ in poller.poll(ms)]
+
+
+# -- psutil-free, for the supervisor ----------------------------------------------------
+# A process is ``(pid, start)``, ``start`` its start time in clock ticks since boot (the
+# create time before conversion): the same identity psutil checks, read from /proc.
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """``(ppid, start)`` of a live ``pid``; None if it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    if len(fields) < 20 or fields[0] in (b"Z", b"X"):
+        return None
+    return int(fields[1]), int(fields[19])
+
+
+def _pids() -> list[int]:
+    return [int(n) for n in os.listdir("/proc") if n.isdigit()]  # noqa: PTH208
+
+
+def proc_table() -> dict[int, tuple[int, int]]:
+    """``pid -> (ppid, start)`` for every live process, from one pass over /proc."""
+    out = {}
+    for pid in _pids():
+        st = _stat(pid)
+        if st is not None:
+            out[pid] = st
+    return out
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return b"\0" + f.read() + b"\0"
+    except OSError:
+        return b""
+
+
+def lean_tree(me: int, run_id: str, skip: Iterable[int] = ()) -> list[tuple[int, int]]:
+    """What :func:`descendants` of ``me``'s children plus :func:`processes_with_run_id`
+    find, as ``(pid, start)`` pairs, without psutil: the children of ``me`` (orphans
+    reparent to a subreaper) and their descendants, minus ``skip`` and other runs'
+    supervisors with their trees, plus every process carrying ``run_id``."""
+    table = proc_table()
+    kids: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    skip_set = set(skip)
+    nested = f"\0{ENV_SUPERVISOR}=".encode()
+    found: dict[int, int] = {}
+    stack = [p for p in kids.get(me, ()) if p not in skip_set]
+    while stack:
+        pid = stack.pop()
+        if pid in found or pid in skip_set or pid not in table:
+            continue
+        if nested in _environ(pid):
+            continue
+        found[pid] = table[pid][1]
+        stack.extend(kids.get(pid, ()))
+    needle = f"\0{ENV_RUN_ID}={run_id}\0".encode()
+    uid = os.getuid()
+    for pid, (_, start) in table.items():
+        if pid == me or pid in found:
+            continue
+        try:
+            if uid != 0 and os.stat(f"/proc/{pid}").st_uid != uid:  # noqa: PTH116
+                continue
+        except OSError:
+            continue
+        if needle in _environ(pid):
+            found[pid] = start
+    return list(found.items())
+
+
+def _alive(proc: tuple[int, int]) -> bool:
+    st = _stat(proc[0])
+    return st is not None and st[1] == proc[1]
+
+
+def signal_lean(procs: Iterable[tuple[int, int]], sig: int) -> None:
+    """Send ``sig`` to each ``(pid, start)`` that is still that process: through a
+    pidfd opened before the identity check, so a reused pid is never signalled."""
+    for pid, start in procs:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError) as e:
+            if isinstance(e, ProcessLookupError):
+                continue  # gone
+            # No pidfds (Linux < 5.3): check, then signal; the window is a few µs.
+            if _alive((pid, start)):
+                try:  # noqa: SIM105 - no contextlib in the supervisor
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+            continue
+        try:
+            if _alive((pid, start)):
+                _signal.pidfd_send_signal(fd, sig)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def kill_tree_lean(
+    find: Callable[[], list[tuple[int, int]]],
+    timeout: float,
+    idle: Callable[[float], None],
+) -> None:
+    """:func:`kill_tree` for ``(pid, start)`` pairs: SIGTERM what ``find()`` returns,
+    SIGKILL what is left after ``timeout`` (and what was forked meanwhile); ``idle``
+    waits (the supervisor keeps pumping logs in it)."""
+
+    def wait(procs: list[tuple[int, int]], seconds: float) -> list[tuple[int, int]]:
+        deadline = time.monotonic() + seconds
+        alive = [p for p in procs if _alive(p)]
+        while alive:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            idle(min(left, 0.05))
+            alive = [p for p in alive if _alive(p)]
+        return alive
+
+    procs = find()
+    if not procs:
+        return
+    signal_lean(procs, _signal.SIGTERM)
+    left = wait(procs, timeout)
+    for _ in range(20):
+        todo = dict([*left, *find()])
+        if not todo:
+            return
+        signal_lean(todo.items(), _signal.SIGKILL)
+        left = wait(list(todo.items()), 5.0)

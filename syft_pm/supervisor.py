@@ -22,14 +22,12 @@ kept light: run() until a live pid must stay well under 100 ms.
 
 from __future__ import annotations
 
-import json
 import os
 import select
-import signal
 import sys
 import time
 
-from . import procutil
+from . import jsonlite, procutil
 from .state import SCHEMA_VERSION, initial_state
 
 # Startup matters here (run() waits for this process to start the command), so the
@@ -37,14 +35,28 @@ from .state import SCHEMA_VERSION, initial_state
 # ``TYPE_CHECKING = False`` is the mypy-recognised spelling that costs no import.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
     import threading
     from collections.abc import Callable
     from typing import Any
 
-    import psutil
-
     from .logwriter import LogWriter
+else:
+    # ``signal`` without its enum, ``jsonlite`` for ``json``, no psutil, no ctypes: an
+    # idle supervisor's memory is mostly what it imported.
+    import _signal as signal
 
+#: How run() starts a supervisor, before ``<process_dir> <run_id> <ready_fd>``: without
+#: the user's site directory or PYTHON* variables (``-s -E``) and through ``-c`` rather
+#: than ``-m`` (runpy alone would bring contextlib, collections and importlib.util). Its
+#: cwd is the package's parent, first on sys.path. The command line still names
+#: ``syft_pm.supervisor``, which is how running supervisors are recognised.
+SUPERVISOR_ARGS = (
+    "-s",
+    "-E",
+    "-c",
+    "from syft_pm.supervisor import main; raise SystemExit(main())",
+)
 DEFAULT_BACKOFF = {"initial": 1.0, "factor": 2.0, "max": 30.0, "reset_after": 10.0}
 DEFAULT_STOP_TIMEOUT = 5.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -80,16 +92,17 @@ class _suppress:
 def write_json(
     path: str, data: dict[str, Any], before_sync: Callable[[], None] | None = None
 ) -> None:
-    """registry.atomic_write_json without importing the registry (same bytes, same rules:
+    """registry.atomic_write_json without importing the registry (the same rules:
     a fresh random temporary name opened O_EXCL | O_NOFOLLOW 0600, short writes
-    continued, fsync, rename), because it is needed before the child is ready."""
+    continued, fsync, rename; compact JSON), because it is needed before the child is
+    ready."""
     base = f"{os.path.dirname(path)}/.{os.path.basename(path)}"  # noqa: PTH119, PTH120
     tmp = f"{base}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(tmp, flags, 0o600)
     try:
         try:
-            view = memoryview(json.dumps(data, indent=1, sort_keys=True).encode())
+            view = memoryview(jsonlite.dumps(data).encode())
             while view:
                 view = view[os.write(fd, view) :]
             if before_sync is None:
@@ -181,7 +194,7 @@ class Supervisor:
         self.run_id = run_id
         self.ready_fd = ready_fd
         with open(f"{process_dir}/config.json", "rb") as f:
-            self.config: dict[str, Any] = json.load(f)
+            self.config: dict[str, Any] = jsonlite.loads(f.read())
         self.name = str(self.config.get("name", os.path.basename(process_dir)))  # noqa: PTH119
         self.pid = os.getpid()
         ct = procutil.create_time(self.pid)
@@ -287,7 +300,7 @@ class Supervisor:
         }
         with _suppress(OSError):  # on a full disk the lock alone still says "alive"
             os.ftruncate(self.lock_fd, 0)
-            os.pwrite(self.lock_fd, json.dumps(who).encode(), 0)
+            os.pwrite(self.lock_fd, jsonlite.dumps(who).encode(), 0)
 
     def _make_reserve(self) -> None:
         """Set space aside (see :data:`RESERVE_FILE`); silently skipped on a full disk."""
@@ -361,7 +374,7 @@ class Supervisor:
         if self.ready_fd < 0:
             return
         with _suppress(OSError):
-            os.write(self.ready_fd, json.dumps(payload).encode() + b"\n")
+            os.write(self.ready_fd, jsonlite.dumps(payload).encode() + b"\n")
         with _suppress(OSError):
             os.close(self.ready_fd)
         self.ready_fd = -1
@@ -458,23 +471,15 @@ class Supervisor:
             self.probe_results.pop(pid, None)
         return code
 
-    def _tree(self) -> list[psutil.Process]:
-        """Everything of ours: our children (orphans come to us) and their descendants."""
-        import psutil
-
+    def _tree(self) -> list[tuple[int, int]]:
+        """Everything of ours as ``(pid, start)``: our children (orphans come to us) and
+        their descendants, and whatever carries our run id (from /proc, no psutil)."""
         # A running health probe is left alone between runs, but not when we are going away.
         probe_pids = set() if self.closing else set(self.probe_results)
-        try:
-            roots = [p for p in psutil.Process(self.pid).children() if p.pid not in probe_pids]
-        except psutil.Error:
-            roots = []
-        found = {p.pid: p for p in procutil.descendants(roots, skip=probe_pids)}
-        for p in procutil.processes_with_run_id(self.run_id):
-            found.setdefault(p.pid, p)
-        return list(found.values())
+        return procutil.lean_tree(self.pid, self.run_id, skip=probe_pids)
 
     def kill_tree(self, timeout: float) -> None:
-        procutil.kill_tree(self._tree, timeout, idle=self._idle)
+        procutil.kill_tree_lean(self._tree, timeout, idle=self._idle)
         self.reap()
 
     # -- the loop -----------------------------------------------------------------------
@@ -650,7 +655,7 @@ class Supervisor:
     def _read_control(self) -> dict[str, Any] | None:
         try:
             with open(f"{self.dir}/control.json", "rb") as f:
-                data = json.load(f)
+                data = jsonlite.loads(f.read())
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict) or data.get("action") != "stop":
