@@ -8,7 +8,7 @@
  */
 import { LiveConnection } from '../live/liveConnection';
 import { ChannelStatus, IChannel } from '../live/channel';
-import { ProcessStore } from '../live/processStore';
+import { IStoreChange, ProcessStore } from '../live/processStore';
 import { ProcessView } from '../process/processView';
 import { DEFAULT_SETTINGS, ISyftPmSettings } from '../ui/settings';
 import { IWidgetModel } from './model';
@@ -67,6 +67,7 @@ export class MountedWidget {
 
     this.connection.errorReceived.connect(this._onError, this);
     this.channel.statusChanged.connect(this._onStatus, this);
+    this.store.changed.connect(this._onStoreChanged, this);
     this.visibility.changed.connect(this._onVisibility, this);
     this._onStatus(this.channel, this.channel.status);
     this.channel.open();
@@ -91,6 +92,7 @@ export class MountedWidget {
     this._disposed = true;
     this.visibility.changed.disconnect(this._onVisibility, this);
     this.channel.statusChanged.disconnect(this._onStatus, this);
+    this.store.changed.disconnect(this._onStoreChanged, this);
     this.connection.errorReceived.disconnect(this._onError, this);
     this.view.dispose();
     this.connection.dispose();
@@ -117,6 +119,16 @@ export class MountedWidget {
         via: null,
         reason: status === 'closed' ? 'closed' : 'waiting for the kernel'
       });
+    }
+  }
+
+  /**
+   * After each snapshot, say on the element whether the kernel pushes or
+   * answers polls only (`data-push`; for diagnostics and the browser tests).
+   */
+  private _onStoreChanged(_: ProcessStore, change: IStoreChange): void {
+    if (change.reset) {
+      this.el.dataset.push = String(this.channel.push);
     }
   }
 

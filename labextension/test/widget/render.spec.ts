@@ -43,6 +43,12 @@ describe('the anywidget module', () => {
       })
     );
     expect(view.textContent).toContain('tick 1');
+    expect(el.dataset.push).toBe('true');
+    // A gap: the view asks the kernel to hold messages for its polls.
+    model.emit(delta(4));
+    model.emit(snapshot({ seq: 1 }));
+    expect(model.sent.at(-1)).toMatchObject({ type: 'subscribe', push: false });
+    expect(el.dataset.push).toBe('false');
 
     cleanup();
     expect(model.listeners.size).toBe(0);
