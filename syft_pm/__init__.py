@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import builtins
     from typing import Any
 
+    from .bulk import restart_all, stop_all
     from .handle import ProcessHandle
     from .health import report_health
     from .kernel.display import set_display
@@ -34,9 +35,11 @@ _EXPORTS = {
     "get": "manager",
     "list": "manager",
     "report_health": "health",
+    "restart_all": "bulk",
     "run": "manager",
     "run_function": "manager",
     "set_display": "kernel.display",
+    "stop_all": "bulk",
 }
 
 __all__ = [
@@ -48,9 +51,11 @@ __all__ = [
     "get",
     "list",
     "report_health",
+    "restart_all",
     "run",
     "run_function",
     "set_display",
+    "stop_all",
 ]
 
 

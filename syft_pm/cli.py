@@ -127,18 +127,57 @@ def cmd_run(pm: ProcessManager, args: argparse.Namespace) -> int:
     return 0
 
 
+def _chosen(pm: ProcessManager, args: argparse.Namespace) -> list[str]:
+    """The names given, or every process (``--all``), or those labelled (``-l``)."""
+    from .bulk import select
+
+    usage = _Parser(prog=f"syft-pm {args.command}")
+    if not args.names and not args.all and not args.label:
+        usage.error("a NAME is required, or --all, or -l KEY=VALUE")
+    if args.names and args.all:
+        usage.error("give NAMEs or --all, not both")
+    names = args.names or None
+    chosen = select(pm, names, _pairs(args.label, "--label"))
+    if not chosen:
+        print("no process matches", file=sys.stderr)
+    return chosen
+
+
+def _bulk(what: str, pm: ProcessManager, args: argparse.Namespace) -> int:
+    """Stop or restart the chosen processes in parallel; one line each, in name order.
+    A failure is reported on its line and makes the exit code 1; the others go on."""
+    from .bulk import BulkError, restart_all, stop_all
+
+    chosen = _chosen(pm, args)
+    was = {n: pm.get(n).record.status for n in chosen}
+    try:
+        if what == "stop":
+            handles = stop_all(chosen, timeout=args.timeout, manager=pm)
+        else:
+            handles = restart_all(chosen, timeout=args.timeout, manager=pm)
+        errors: dict[str, BaseException] = {}
+    except BulkError as e:
+        handles, errors = e.done, e.errors
+    done = {h.name: h for h in handles}
+    for name in chosen:
+        if name in errors:
+            print(f"syft-pm: error: {name}: {errors[name]}", file=sys.stderr)
+            continue
+        h = done[name]
+        if what == "stop":
+            note = "" if was[name] in ACTIVE_STATUSES else " (was not running)"
+            print(f"{name}: {h.status}{note}")
+        else:
+            print(f"{name}: {h.status}, pid {h.pid}")
+    return 1 if errors else 0
+
+
 def cmd_stop(pm: ProcessManager, args: argparse.Namespace) -> int:
-    h = pm.get(args.name)
-    was = h.status
-    h.stop(timeout=args.timeout)
-    print(f"{h.name}: {h.status}" + ("" if was in ACTIVE_STATUSES else " (was not running)"))
-    return 0
+    return _bulk("stop", pm, args)
 
 
 def cmd_restart(pm: ProcessManager, args: argparse.Namespace) -> int:
-    h = pm.get(args.name).restart()
-    print(f"{h.name}: {h.status}, pid {h.pid}")
-    return 0
+    return _bulk("restart", pm, args)
 
 
 def cmd_rm(pm: ProcessManager, args: argparse.Namespace) -> int:
@@ -255,14 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("cmd", nargs="*", help="the command, after --")
     s.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("stop", help="stop a process and its whole tree")
-    s.add_argument("name")
-    s.add_argument("--timeout", type=float, default=5.0, help="seconds before SIGKILL")
-    s.set_defaults(func=cmd_stop)
-
-    s = sub.add_parser("restart", help="stop and start again with the same configuration")
-    s.add_argument("name")
-    s.set_defaults(func=cmd_restart)
+    for command, func, text in (
+        ("stop", cmd_stop, "stop processes and their whole trees (in parallel)"),
+        ("restart", cmd_restart, "stop and start again with the same configuration"),
+    ):
+        s = sub.add_parser(command, help=text)
+        s.add_argument("names", nargs="*", metavar="NAME")
+        s.add_argument("--all", action="store_true", help="every process in the registry")
+        s.add_argument(
+            "-l", "--label", action="append", metavar="KEY=VALUE", help="those labelled so"
+        )
+        s.add_argument("--timeout", type=float, default=5.0, help="seconds before SIGKILL")
+        s.set_defaults(func=func)
 
     s = sub.add_parser("rm", help="remove a process entry and its logs")
     s.add_argument("name")
