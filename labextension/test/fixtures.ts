@@ -37,6 +37,7 @@ export function state(
     health: null,
     metrics: null,
     error: null,
+    runner: null,
     ...fields
   };
 }

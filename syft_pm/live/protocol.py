@@ -16,6 +16,7 @@ import json
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from .. import runners
 from ..names import InvalidNameError, validate_name
 
 # The status vocabulary is defined once in the core (the registry needs it too) and is
@@ -62,6 +63,7 @@ STATE_FIELDS = (
     "health",
     "metrics",
     "error",
+    "runner",
 )
 
 LOG_STREAMS = ("stdout", "stderr")
@@ -105,7 +107,13 @@ def process_state(rec: ProcessRecord, metrics: JSON | None = None) -> JSON:
         "health": _health(rec.health),
         "metrics": metrics,
         "error": rec.error,
+        "runner": _runner(cfg, st),
     }
+
+
+def _runner(cfg: JSON, st: JSON) -> JSON | None:
+    """Where it runs, for a process not run by this host's supervisor (null: local)."""
+    return runners.where(cfg, st) if runners.is_remote(cfg) else None
 
 
 #: Longest health message sent to views (a process writes its own health report).

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import procutil
+from .. import procutil, runners
 from ..logs import LogStream
 from ..manager import observed
 from ..metrics import MetricsSampler
 from ..registry import Registry
+from ..runners import heartbeat
 from ..status import ACTIVE_STATUSES
 from . import protocol
 from .gil import Courtesy
@@ -43,7 +44,11 @@ log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 Send = Callable[[JSON], None]
-_FILES = ("state.json", "health.json", "config.json")
+_FILES = ("state.json", "health.json", "config.json", "heartbeat.json")
+#: Longest wait between scans while a process runs elsewhere: inotify sees nothing that
+#: another host writes to a shared filesystem, so those are polled (state and lines
+#: within a second).
+REMOTE_POLL = 1.0
 METRICS_BACKOFF = 8
 
 
@@ -75,6 +80,9 @@ class _Tracked:
     #: The supervisor's (pid, create_time): a supervisor killed with SIGKILL changes no
     #: file, so its liveness is checked at the metrics pace instead.
     supervisor: tuple[Any, Any] = (None, None)
+    #: Its supervisor runs elsewhere (a Slurm job): judged by heartbeat and scheduler,
+    #: its metrics come from the heartbeat, and it is polled.
+    remote: bool = False
     streams: dict[str, LogStream] = field(default_factory=dict)
     cursors: dict[str, Any] = field(default_factory=dict)
     #: Snapshot tails by line count, with the cursors they were read up to: fifty views
@@ -223,6 +231,28 @@ class Watcher:
         with self._lock:
             return self._scan_locked(dispatch=True)
 
+    @property
+    def polls_remote(self) -> bool:
+        """True while some active process runs elsewhere (its writes need polling)."""
+        return any(tr.remote and tr.active for tr in list(self._tracked.values()))
+
+    def _ask_scheduler(self) -> None:
+        """One batched scheduler query for every active remote process, so the reads
+        that follow (observed()) hit the cache instead of asking one by one."""
+        ids = [
+            str(tr.state.get("runner", {}).get("job_id"))
+            for tr in self._tracked.values()
+            if tr.remote
+            and tr.active
+            and isinstance(tr.state.get("runner"), dict)
+            and tr.state["runner"].get("job_id")
+        ]
+        if ids:
+            from ..runners import slurm
+
+            with contextlib.suppress(slurm.SlurmError):
+                slurm.jobs(ids)
+
     def watched_dirs(self) -> list[Path]:
         with self._lock:
             return [self.registry.processes_dir / n for n in self._tracked]
@@ -240,6 +270,7 @@ class Watcher:
         check_supervisors = now - self._last_liveness >= self.metrics_interval
         if check_supervisors:
             self._last_liveness = now
+            self._ask_scheduler()
         want_any = self._scope(names, self._subs)
         want_logs = self._scope(names, [s for s in self._subs if s.logs])
         for name in sorted(names):
@@ -248,8 +279,9 @@ class Watcher:
             if tr is None:
                 tr = self._tracked[name] = _Tracked(name=name)
             key = _file_key(self.registry.processes_dir / name)
-            if check_supervisors and tr.active and not is_new and not _alive(tr.supervisor):
-                tr.key = ()  # read it again: it now reads as failed (see observed())
+            recheck = check_supervisors and tr.active and not is_new
+            if recheck and (tr.remote or not _alive(tr.supervisor)):
+                tr.key = ()  # read it again: see observed() (the scheduler may know more)
             if is_new or key != tr.key:
                 tr.key = key
                 # As a reader must report it: a dead supervisor's entry reads as failed,
@@ -259,7 +291,12 @@ class Watcher:
                     rec.state.get("supervisor_pid"),
                     rec.state.get("supervisor_create_time"),
                 )
-                new_state = protocol.process_state(rec, tr.state.get("metrics"))
+                tr.remote = runners.is_remote(rec.config)
+                metrics = tr.state.get("metrics")
+                if tr.remote:
+                    beat = heartbeat.read(rec.directory)
+                    metrics = beat.get("metrics") if beat else None
+                new_state = protocol.process_state(rec, metrics)
                 was_active = tr.active
                 tr.active = new_state["status"] in ACTIVE_STATUSES
                 pid_key = (rec.state.get("pid"), rec.state.get("create_time"))
@@ -269,6 +306,8 @@ class Watcher:
                     tr.metrics_every = 0.0
                     if not tr.active:
                         new_state["metrics"] = None
+                if tr.remote:
+                    tr.pid_key = (None, None)  # never sampled here: a pid from elsewhere
                 if was_active and not tr.active:
                     tr.drain = True  # read the last lines the process wrote
                 if is_new:
@@ -556,9 +595,11 @@ class WatcherThread:
             # inotify wakes us for every registry change; the timeout only paces metrics
             # and heartbeats.
             timeout = max(self.min_interval, min(self.watcher.metrics_interval, self.idle_tick))
+            if self.watcher.polls_remote:
+                timeout = min(timeout, REMOTE_POLL)
         else:
             delay = self.tick if changed else min(delay * 1.5, self.idle_tick)
-            timeout = delay
+            timeout = min(delay, REMOTE_POLL) if self.watcher.polls_remote else delay
         for key, _ in selector.select(timeout):
             if key.fd == self._wake_r:
                 with contextlib.suppress(OSError):

@@ -171,6 +171,17 @@ export interface IProcessState {
   health: IHealth | null;
   metrics: IMetrics | null;
   error: string | null;
+  runner: IRunner | null;
+}
+
+/**
+ * Where a process runs when not under this host's own supervisor (null: local).
+ */
+export interface IRunner {
+  kind: string;
+  job_id: string | null;
+  node: string | null;
+  partition: string | null;
 }
 
 /**

@@ -3,6 +3,7 @@
  */
 import {
   DisplayStatus,
+  IRunner,
   isProcessStatus,
   UNKNOWN_STATUS
 } from '../live/protocol';
@@ -123,4 +124,15 @@ export function formatCpu(cpu: number | null | undefined): string {
     return '';
   }
   return cpu < 10 ? `${cpu.toFixed(1)}%` : `${Math.round(cpu)}%`;
+}
+
+/**
+ * Where a process runs when a scheduler runs it: `slurm job 42 on node07 (gpu)`,
+ * or `slurm job 42 (queued)` before it has a node.
+ */
+export function runnerText(runner: IRunner): string {
+  const job = runner.job_id ? ` job ${runner.job_id}` : '';
+  const where = runner.node ? ` on ${runner.node}` : ' (queued)';
+  const part = runner.partition ? ` (${runner.partition})` : '';
+  return `${runner.kind}${job}${where}${runner.node ? part : ''}`;
 }

@@ -3,7 +3,7 @@
  * health (with the age of the last check), cpu, memory and ports. Uptime and
  * health age tick by this browser's clock, corrected by the store's offset.
  */
-import { formatBytes, formatUptime, PLACEHOLDER } from './format';
+import { formatBytes, formatUptime, PLACEHOLDER, runnerText } from './format';
 import { IHealth, IProcessState, isUp } from '../live/protocol';
 import { ProcessStore } from '../live/processStore';
 
@@ -34,6 +34,9 @@ export class ProcessFacts {
     const up = isUp(state.status);
     if (state.pid !== null && (up || state.status === 'starting')) {
       this._fact('pid', 'pid', String(state.pid));
+    }
+    if (state.runner) {
+      this._fact('runner', 'runs', runnerText(state.runner));
     }
     if (up) {
       this._uptimeNode = this._fact('uptime', 'up', this._uptimeText());

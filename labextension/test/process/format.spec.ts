@@ -5,6 +5,7 @@ import {
   formatBytes,
   formatUptime,
   PLACEHOLDER,
+  runnerText,
   statusClass,
   statusTone
 } from '../../src/process/format';
@@ -92,5 +93,21 @@ describe('statusTone and statusClass', () => {
 
   it('displays known statuses as they are', () => {
     expect(displayStatus('failed')).toBe('failed');
+  });
+});
+
+describe('runnerText', () => {
+  it('says where a scheduler runs a process, or that it waits', () => {
+    expect(
+      runnerText({
+        kind: 'slurm',
+        job_id: '42',
+        node: 'node07',
+        partition: 'gpu'
+      })
+    ).toBe('slurm job 42 on node07 (gpu)');
+    expect(
+      runnerText({ kind: 'slurm', job_id: '42', node: null, partition: 'gpu' })
+    ).toBe('slurm job 42 (queued)');
   });
 });
