@@ -88,8 +88,12 @@ describe('WidgetChannel', () => {
     live();
     visibility.set(false);
     expect(vi.getTimerCount()).toBe(0);
-    vi.advanceTimersByTime(60_000);
+    vi.advanceTimersByTime(30_000);
+    // Pushes still arrive and are applied, but wake no poll.
+    model.emit(delta(2));
+    vi.advanceTimersByTime(30_000);
     expect(model.count('poll')).toBe(0);
+    expect(received.map(m => m.type)).toEqual(['snapshot', 'delta']);
     visibility.set(true);
     expect(model.count('poll')).toBe(1);
   });
