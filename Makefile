@@ -83,4 +83,4 @@ format: setup
 	npm run lint
 
 clean:
-	rm -rf lib syft_pm/labextension dist build artifacts *.tsbuildinfo
+	rm -rf lib syft_pm/labextension syft_pm/kernel/static dist build artifacts *.tsbuildinfo
