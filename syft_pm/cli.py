@@ -92,6 +92,13 @@ def _row(info: dict[str, Any]) -> list[str]:
 
 
 def cmd_list(pm: ProcessManager, args: argparse.Namespace) -> int:
+    from .metrics import shared_snapshot
+
+    with shared_snapshot():  # one pass over /proc and one socket scan for all of them
+        return _list(pm, args)
+
+
+def _list(pm: ProcessManager, args: argparse.Namespace) -> int:
     infos = [h.info() for h in pm.list()]
     if args.json:
         print(json.dumps(infos, indent=1, default=str))
