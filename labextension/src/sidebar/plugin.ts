@@ -24,7 +24,7 @@ import { INoticeAction, INotifier } from './notifications';
 import { detectServerProxy } from './ports';
 import { LogStreamName, LOG_STREAMS } from '../live/protocol';
 import { ProcessSidebar, SIDEBAR_ID } from './processSidebar';
-import { RunningProcesses } from './runningProcesses';
+import { firstData, RunningProcesses } from './runningProcesses';
 
 /**
  * The sidebar's commands. Each process command takes `{name}`; without it,
@@ -152,13 +152,19 @@ export function addRunningSection(
     stop: key => sidebar.perform(key, 'stop'),
     icon: processIcon
   });
-  const added = managers.add(section);
+  // Added once there is something to show (see runningProcesses.ts).
+  let added: IDisposable | null = null;
+  void firstData(sidebar.fleet).then(() => {
+    if (!section.isDisposed) {
+      added = managers.add(section);
+    }
+  });
   return {
     get isDisposed() {
       return section.isDisposed;
     },
     dispose: () => {
-      added.dispose();
+      added?.dispose();
       section.dispose();
     }
   };

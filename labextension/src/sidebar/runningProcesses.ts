@@ -9,6 +9,12 @@
  * re-renders a whole section on `runningChanged`, so the signal only fires
  * when something an item shows (which processes, their status) changed, not
  * on every metrics update.
+ *
+ * The panel draws a new section first from the items it read when it made
+ * the section, and a `runningChanged` fired before its React view mounted is
+ * lost; its own sections recover on their next poll, this one has no poll.
+ * So the section is added once the fleet has its first data (`firstData`),
+ * and each burst of changes is signalled once more a second later.
  */
 import type { IRunningSessions } from '@jupyterlab/running';
 import type { LabIcon } from '@jupyterlab/ui-components';
@@ -38,6 +44,8 @@ export class RunningProcesses
   }
 
   readonly name = 'Processes';
+  /** The repeat of a change signal (see the module's comment). */
+  static readonly REPEAT_MS = 1000;
   readonly shutdownLabel = (item: IRunningSessions.IRunningItem): string =>
     `Stop ${String(item.label())}`;
   readonly shutdownAllLabel = 'Stop All';
@@ -79,11 +87,29 @@ export class RunningProcesses
     this._runningChanged.emit();
   }
 
+  /** Signal a change now, and once more when the burst is over. */
+  private _changed(): void {
+    this._runningChanged.emit();
+    if (this._repeat !== null) {
+      clearTimeout(this._repeat);
+    }
+    this._repeat = setTimeout(() => {
+      this._repeat = null;
+      if (!this._disposed) {
+        this._runningChanged.emit();
+      }
+    }, RunningProcesses.REPEAT_MS);
+  }
+
   dispose(): void {
     if (this._disposed) {
       return;
     }
     this._disposed = true;
+    if (this._repeat !== null) {
+      clearTimeout(this._repeat);
+      this._repeat = null;
+    }
     this._options.fleet.rowsChanged.disconnect(this._onRowsChanged, this);
     Signal.clearData(this);
   }
@@ -149,7 +175,7 @@ export class RunningProcesses
       }
     }
     if (differs) {
-      this._runningChanged.emit();
+      this._changed();
     }
   }
 
@@ -157,7 +183,27 @@ export class RunningProcesses
   /** What each item showed when the panel last heard of it. */
   private _seen: Map<string, string>;
   private _disposed = false;
+  private _repeat: ReturnType<typeof setTimeout> | null = null;
   private _runningChanged = new Signal<this, void>(this);
+}
+
+/**
+ * Resolves when the fleet delivers its first rows (a snapshot, even an empty
+ * one), or after `timeoutMs` (no server extension, no kernel yet).
+ */
+export function firstData(
+  fleet: IRunningFleet,
+  timeoutMs = 5000
+): Promise<void> {
+  return new Promise(resolve => {
+    const done = (): void => {
+      clearTimeout(timer);
+      fleet.rowsChanged.disconnect(done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    fleet.rowsChanged.connect(done);
+  });
 }
 
 export namespace RunningProcesses {

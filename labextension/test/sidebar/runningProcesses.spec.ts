@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { ProcessFleet } from '../../src/sidebar/processFleet';
 import {
+  firstData,
   RUNNING_ITEM_CLASS,
   RunningProcesses
 } from '../../src/sidebar/runningProcesses';
@@ -31,6 +32,7 @@ function harness() {
 }
 
 afterEach(() => {
+  vi.useRealTimers();
   while (disposables.length) {
     disposables.pop()!.dispose();
   }
@@ -149,6 +151,38 @@ describe('RunningProcesses (the Running panel section)', () => {
     server.deliver(snapshot([], { seq: 6 }));
     expect(changes).toHaveBeenCalledTimes(5);
     expect(section.running()).toEqual([]);
+  });
+
+  it('signals a burst of changes once more a second later (a panel view that mounted late)', () => {
+    vi.useFakeTimers();
+    const { server, changes } = harness();
+    server.deliver(snapshot([state('web')]));
+    server.deliver(delta(2, { changed: { web: { status: 'stopping' } } }));
+    expect(changes).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(RunningProcesses.REPEAT_MS - 1);
+    expect(changes).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(1);
+    expect(changes).toHaveBeenCalledTimes(3);
+    vi.advanceTimersByTime(10 * RunningProcesses.REPEAT_MS);
+    expect(changes).toHaveBeenCalledTimes(3);
+  });
+
+  it('is added once the fleet has data, or after a timeout', async () => {
+    const { server, fleet } = harness();
+    let ready = false;
+    const first = firstData(fleet).then(() => (ready = true));
+    await Promise.resolve();
+    expect(ready).toBe(false);
+    server.deliver(snapshot([]));
+    await first;
+    expect(ready).toBe(true);
+
+    vi.useFakeTimers();
+    let late = false;
+    const timedOut = firstData(fleet, 5000).then(() => (late = true));
+    vi.advanceTimersByTime(5000);
+    await timedOut;
+    expect(late).toBe(true);
   });
 
   it('uses the fleet it is given: no connection of its own', () => {
