@@ -14,7 +14,7 @@ BIN := $(VENV)/bin
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab setup build frontend test lint typecheck pytest pytest-fast ts-test browser-deps wheel-check bench clean format
+.PHONY: lab setup build frontend test lint typecheck pytest pytest-fast ts-test browser-deps cluster-deps wheel-check bench clean format
 
 setup: $(VENV)/.stamp node_modules/.stamp
 
@@ -56,13 +56,23 @@ browser-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium > /dev/null; \
 	fi
 
+# A real single-node Slurm cluster for tests/cluster (Debian's packages); the tests
+# start and stop its daemons themselves (tests/cluster/slurmcluster.py).
+cluster-deps:
+	@if ! command -v slurmctld > /dev/null || ! command -v munged > /dev/null; then \
+	  echo "Installing Debian's slurm-wlm and munge (needed by the cluster tests)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends slurm-wlm munge > /dev/null; \
+	fi
+
 ts-test: setup
 	npm test
 
 # The browser tests run in a pytest process of their own: playwright's sync API keeps
 # an event loop marked running for the whole session, which would break the asyncio
 # fixtures of the server tests that follow. Both runs always happen; either failing fails.
-pytest: build browser-deps
+pytest: build browser-deps cluster-deps
 	rc=0; \
 	$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/browser || rc=$$?; \
 	$(BIN)/pytest -q -p no:cacheprovider tests/browser || rc=$$?; \

@@ -121,3 +121,39 @@ def test_bad_runner_arguments_are_refused_before_anything_starts(tmp_path: Any) 
     with pytest.raises(SpecError, match="need a scheduler"):
         pm.run("x", [PY, "-c", "pass"], resources={"cpus": 2})
     assert pm.registry.names() == []
+
+
+@pytest.mark.timeout(240)
+def test_the_watcher_polls_a_remote_process(cluster: SlurmCluster, pm: ProcessManager) -> None:
+    """Another host's writes wake no inotify watch here: with inotify off and a 30 s idle
+    pace, a Slurm process's lines and state still reach a view within a second or two."""
+    from syft_pm.live.watcher import Watcher, WatcherThread
+
+    watcher = Watcher(pm.registry)
+    thread = WatcherThread(watcher, use_inotify=False, tick=30.0, idle_tick=30.0)
+    seen: list[dict[str, Any]] = []
+    watcher.subscribe(seen.append)
+    thread.start()
+    try:
+        h = pm.run("remote", [PY, "-u", "-c", TICKER], runner="slurm")
+
+        def lines() -> list[str]:
+            return [
+                text
+                for m in list(seen)
+                if m["type"] == "delta"
+                for _, text, *_ in m["logs"].get("remote", {}).get("stdout", {}).get("lines", [])
+            ]
+
+        wait_for(lambda: len(lines()) >= 5, timeout=90, what="lines from the remote process")
+        runner = [
+            entry["runner"]
+            for m in seen
+            if m["type"] == "delta"
+            for entry in (m["added"].get("remote"), m["changed"].get("remote"))
+            if entry and "runner" in entry
+        ]
+        assert runner[0]["kind"] == "slurm" and runner[-1]["node"] == "localhost", runner
+        h.stop(timeout=5)
+    finally:
+        thread.close()
