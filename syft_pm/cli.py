@@ -9,41 +9,78 @@ errors exit 2. No tracebacks for things a user can fix.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from typing import Any, NoReturn
 
-from .health import HealthSpecError
-from .logs import LogStream
-from .manager import (
-    ProcessExistsError,
-    ProcessManager,
-    ProcessNotFoundError,
-    ProcessRunningError,
-    ProcessStartError,
-)
-from .names import InvalidNameError
-from .registry import RegistryError
-from .spec import SpecError
-from .status import ACTIVE_STATUSES, format_duration
-from .termtext import render_cr
+# Each command imports what it needs when it runs: ``syft-pm logs -n 20`` reads two
+# small files and a log tail, and should not pay for the manager, psutil, the registry
+# machinery and json first (start-up went from ~150 ms to about the interpreter's own).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
-EXPECTED_ERRORS = (
-    InvalidNameError,
-    SpecError,
-    HealthSpecError,
-    ProcessNotFoundError,
-    ProcessExistsError,
-    ProcessRunningError,
-    ProcessStartError,
-    RegistryError,
-    TimeoutError,
-    OSError,
-)
+    from .logs import LogStream
+    from .manager import ProcessManager
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """The errors a user can fix: one line, exit 1 (imported only once one happened)."""
+    from .health import HealthSpecError
+    from .manager import (
+        ProcessExistsError,
+        ProcessNotFoundError,
+        ProcessRunningError,
+        ProcessStartError,
+    )
+    from .names import InvalidNameError
+    from .registry import RegistryError
+    from .spec import SpecError
+
+    return (
+        InvalidNameError,
+        SpecError,
+        HealthSpecError,
+        ProcessNotFoundError,
+        ProcessExistsError,
+        ProcessRunningError,
+        ProcessStartError,
+        RegistryError,
+        TimeoutError,
+        OSError,
+    )
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without ``shutil`` (argparse builds one for every
+    argument it adds, and shutil brings bz2, lzma and fnmatch with it)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            import os
+
+            try:
+                columns = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    out = sys.__stdout__
+                    columns = os.get_terminal_size(out.fileno() if out else 1).columns
+                except (AttributeError, ValueError, OSError):
+                    columns = 80
+            width = max(columns, 1) - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the usage is one `-h` away.
         print(f"syft-pm: error: {message} (see syft-pm {self._sub_hint()}-h)", file=sys.stderr)
@@ -70,12 +107,16 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
+            from .spec import SpecError
+
             raise SpecError(f"{what} must look like KEY=VALUE, not {item!r}")
         out[key] = value
     return out
 
 
 def _row(info: dict[str, Any]) -> list[str]:
+    from .status import format_duration
+
     m = info.get("metrics") or {}
     note = info.get("reason") if info["status"] in ("error", "failed", "unhealthy") else ""
     return [
@@ -101,6 +142,8 @@ def cmd_list(pm: ProcessManager, args: argparse.Namespace) -> int:
 def _list(pm: ProcessManager, args: argparse.Namespace) -> int:
     infos = [h.info() for h in pm.list()]
     if args.json:
+        import json
+
         print(json.dumps(infos, indent=1, default=str))
         return 0
     if not infos:
@@ -117,6 +160,8 @@ def _list(pm: ProcessManager, args: argparse.Namespace) -> int:
 def cmd_run(pm: ProcessManager, args: argparse.Namespace) -> int:
     cmd = list(args.cmd)
     if not cmd:
+        from .spec import SpecError
+
         raise SpecError("no command given: syft-pm run NAME -- CMD [ARGS...]")
     h = pm.run(
         args.name,
@@ -154,6 +199,7 @@ def _bulk(what: str, pm: ProcessManager, args: argparse.Namespace) -> int:
     """Stop or restart the chosen processes in parallel; one line each, in name order.
     A failure is reported on its line and makes the exit code 1; the others go on."""
     from .bulk import BulkError, restart_all, stop_all
+    from .status import ACTIVE_STATUSES
 
     chosen = _chosen(pm, args)
     was = {n: pm.get(n).record.status for n in chosen}
@@ -212,6 +258,8 @@ def _follow(stream: LogStream, args: argparse.Namespace) -> None:
     """Print lines as they come, carriage returns rendered. On a terminal a progress bar
     is redrawn in place (each newer piece of the line overwrites the last), as it was
     in the program's own terminal; elsewhere each piece is one line."""
+    from .termtext import render_cr
+
     tty = sys.stdout.isatty()
     pending = False  # on a terminal, a line's newline waits: the next piece may redraw it
     try:
@@ -237,14 +285,40 @@ def cmd_logs(pm: ProcessManager, args: argparse.Namespace) -> int:
     if args.follow:
         _follow(stream, args)
         return 0
+    _print_tail(stream, args)
+    return 0
+
+
+def _print_tail(stream: LogStream, args: argparse.Namespace) -> None:
     for t, text in stream.tail(args.n, timestamps=True):  # tail() renders carriage returns
         _print_line(t, text, args.timestamps)
+
+
+def _logs_tail(args: argparse.Namespace) -> int:
+    """``logs`` without ``-f``: the entry's directory and its log files, nothing more
+    (no manager, no psutil; a process that cannot be read still has its logs)."""
+    import os
+
+    from .logs import LogStream
+    from .names import validate_name
+
+    root = os.path.expanduser(args.home or os.environ.get("SYFT_PM_HOME") or "~/.syft_pm")  # noqa: PTH111
+    pdir = f"{root}/processes/{validate_name(args.name)}"
+    if not os.path.isdir(pdir) or os.path.islink(pdir):  # noqa: PTH112, PTH114
+        from .manager import ProcessNotFoundError
+
+        raise ProcessNotFoundError(f"no process named {args.name!r} in {root}")
+    _print_tail(LogStream(pdir, "stderr" if args.stderr else "stdout"), args)
     return 0
 
 
 def cmd_info(pm: ProcessManager, args: argparse.Namespace) -> int:
+    from .status import format_duration
+
     info = pm.get(args.name).info()
     if args.json:
+        import json
+
         print(json.dumps(info, indent=1, default=str))
         return 0
     st = info["state"]
@@ -348,13 +422,19 @@ def main(argv: list[str] | None = None) -> int:
             build_parser().error(f"unexpected '--' for {args.command}")
         args.cmd = [*args.cmd, *tail]
     try:
+        if args.func is cmd_logs and not args.follow:
+            return _logs_tail(args)
+        from .manager import ProcessManager
+
         pm = ProcessManager(args.home)
         return int(args.func(pm, args))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0  # `syft-pm logs x | head`
-    except EXPECTED_ERRORS as e:
+    except Exception as e:
+        if not isinstance(e, expected_errors()):
+            raise
         print(f"syft-pm: error: {e}", file=sys.stderr)
         return 1
 

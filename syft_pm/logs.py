@@ -21,15 +21,11 @@ return the raw text.
 
 from __future__ import annotations
 
-import calendar
 import errno
-import json
 import os
 import stat
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 from .logwriter import DEFAULT_BACKUPS, LINE_MAX, PREFIX_LEN
@@ -53,14 +49,43 @@ _SUPERSEDED_BUDGET = 1 << 20
 _WATCH_TICK = 1.0
 
 
-@dataclass(frozen=True)
 class LogLine:
     """One line: ``t`` is its epoch time (None if it carries no valid stamp); ``cont``
-    says it continues the stored line before it (a line cut by the writer)."""
+    says it continues the stored line before it (a line cut by the writer).
 
+    Immutable and compared by value, like a frozen dataclass; written out because
+    ``dataclasses`` imports ``inspect``, a good part of ``syft-pm logs``' start-up."""
+
+    __slots__ = ("cont", "t", "text")
     t: float | None
     text: str
-    cont: bool = False
+    cont: bool
+
+    def __init__(self, t: float | None, text: str, cont: bool = False) -> None:
+        object.__setattr__(self, "t", t)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "cont", cont)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: LogLine is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: LogLine is immutable")
+
+    def __repr__(self) -> str:
+        return f"LogLine(t={self.t!r}, text={self.text!r}, cont={self.cont!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, LogLine)
+        return (self.t, self.text, self.cont) == (other.t, other.text, other.cont)
+
+    def __hash__(self) -> int:
+        return hash((self.t, self.text, self.cont))
+
+    def __reduce__(self) -> tuple[type[LogLine], tuple[float | None, str, bool]]:
+        return (LogLine, (self.t, self.text, self.cont))  # copy and pickle
 
     def to_dict(self) -> dict[str, Any]:
         return {"t": self.t, "text": self.text}
@@ -92,6 +117,20 @@ class ReadResult(NamedTuple):
 _epoch_cache: dict[bytes, int] = {}
 
 
+def _timegm(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
+    """``calendar.timegm`` (days from the civil date, H. Hinnant's algorithm) without
+    importing calendar, datetime and locale; like it, ValueError for a month or year
+    out of range."""
+    if not 1 <= month <= 12 or not 1 <= year <= 9999:
+        raise ValueError(f"no such date: {year}-{month}")
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468 + day - 1
+    return days * 86400 + hour * 3600 + minute * 60 + second
+
+
 def _stamp_epoch(raw: bytes) -> float | None:
     """Epoch seconds of a ``YYYY-MM-DDTHH:MM:SS.mmmZ`` prefix, None if it isn't one."""
     if (
@@ -107,15 +146,13 @@ def _stamp_epoch(raw: bytes) -> float | None:
     base = _epoch_cache.get(key)
     if base is None:
         try:
-            base = calendar.timegm(
-                (
-                    int(raw[0:4]),
-                    int(raw[5:7]),
-                    int(raw[8:10]),
-                    int(raw[11:13]),
-                    int(raw[14:16]),
-                    int(raw[17:19]),
-                )
+            base = _timegm(
+                int(raw[0:4]),
+                int(raw[5:7]),
+                int(raw[8:10]),
+                int(raw[11:13]),
+                int(raw[14:16]),
+                int(raw[17:19]),
             )
         except ValueError:
             return None
@@ -225,9 +262,12 @@ def _parse_cursor(cursor: Any) -> tuple[int, int]:
 
 def _configured_backups(log_path: str) -> int:
     try:
-        fd = os.open(Path(log_path).parent / "config.json", _OPEN_FLAGS)  # no symlinks
+        from .jsonlite import loads  # not json: `syft-pm logs` starts faster without it
+
+        config = os.path.join(os.path.dirname(log_path), "config.json")  # noqa: PTH118, PTH120
+        fd = os.open(config, _OPEN_FLAGS)  # no symlinks
         with os.fdopen(fd, "rb") as f:
-            n = (json.load(f).get("logs") or {}).get("backups", DEFAULT_BACKUPS)
+            n = (loads(f.read()).get("logs") or {}).get("backups", DEFAULT_BACKUPS)
     except (OSError, ValueError, AttributeError):
         return DEFAULT_BACKUPS
     return n if isinstance(n, int) and n >= 0 else DEFAULT_BACKUPS
@@ -259,7 +299,7 @@ class LogStream:
         if stream is not None:
             if stream not in ("stdout", "stderr"):
                 raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}")
-            path = Path(path) / f"{stream}.log"
+            path = os.path.join(path, f"{stream}.log")  # noqa: PTH118
         self.path = os.fspath(path)
         self.backups = _configured_backups(self.path) if backups is None else backups
         self._finished = finished
@@ -272,7 +312,7 @@ class LogStream:
     def paths(self) -> list[str]:
         """The existing files, newest first (the live file, then .1, .2, ...)."""
         cands = [self.path] + [f"{self.path}.{i}" for i in range(1, self.backups + 1)]
-        return [p for p in cands if Path(p).exists()]
+        return [p for p in cands if os.path.exists(p)]  # noqa: PTH110
 
     def _chain(self, opened: list[int]) -> Iterator[_File]:
         """Open the files newest first, lazily; duplicates (a rotation mid-walk) skipped.
