@@ -78,9 +78,12 @@ def _call(argv: list[str], *, env: dict[str, str] | None = None) -> str:
 def sbatch_argv(name: str, pdir: Path, run_id: str, runner: dict[str, Any]) -> list[str]:
     """The ``sbatch`` command that runs this process's supervisor in an allocation."""
     res, opts = runner.get("resources") or {}, runner.get("options") or {}
+    from ..supervisor import SUPERVISOR_ARGS
+
     package_parent = Path(__file__).resolve().parent.parent.parent
-    # cd first: ``-m`` finds this very copy of syft_pm (the nodes share the filesystem).
-    program = shlex.join([sys.executable, "-m", "syft_pm.supervisor", str(pdir), run_id, "-1"])
+    # Started as run() starts a local one (lean: -s -E -c), from the package's parent
+    # (--chdir), so it runs this very copy of syft_pm (the nodes share the filesystem).
+    program = shlex.join([sys.executable, *SUPERVISOR_ARGS, str(pdir), run_id, "-1"])
     argv = [
         "sbatch",
         "--parsable",
