@@ -142,3 +142,29 @@ async def test_six_slow_stops_do_not_stall_the_reads(
     assert not any(s.done() for s in stops), "a read waited for the stops"
     await asyncio.gather(*stops)
     assert all(pm.get(f"slow{i}").status == "stopped" for i in range(6))
+
+
+class TestKeepAlive:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        jp_server_config["ServerApp"]["tornado_settings"] = {"ws_ping_interval": 50}
+        return jp_server_config
+
+    async def test_the_events_socket_pings_so_dead_peers_are_dropped(
+        self, jp_ws_fetch: Any
+    ) -> None:
+        """The handler runs jupyter_server's keep-alive (the base class's open()): a peer
+        that vanished without a close is found by its missing pongs."""
+        import asyncio
+
+        ws = await jp_ws_fetch("syft-pm", "api", "events")
+        pings: list[bytes] = []
+        ws.on_ping = pings.append  # the client's hook for a ping from the server
+        c = WsClient(ws)
+        await c.until(is_snapshot)
+        for _ in range(100):
+            if pings:
+                break
+            await asyncio.sleep(0.05)
+        assert pings, "the server never pinged"
+        ws.close()
