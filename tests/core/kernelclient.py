@@ -7,7 +7,8 @@ import queue
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 
@@ -86,3 +87,25 @@ def delta_line(text: str) -> Callable[[list[dict[str, Any]]], bool]:
         )
 
     return pred
+
+
+@contextlib.contextmanager
+def running_kernel(home: Path, cwd: Path, **env: str) -> Iterator[tuple[Any, KernelComms]]:
+    """A real python3 kernel on registry ``home`` (extra environment in ``env``), with
+    ``syft_pm`` and ``sys`` imported; shut down on exit."""
+    import os
+
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(env={**os.environ, "SYFT_PM_HOME": str(home), **env}, cwd=str(cwd))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        comms = KernelComms(kc)
+        comms.execute("import syft_pm, sys")
+        yield km, comms
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kernelclient import KernelComms, delta_line, snapshot_of
+from kernelclient import KernelComms, delta_line, running_kernel, snapshot_of
 from pmtest import PY
 
 from syft_pm.kernel.display import MIME_TYPE
@@ -26,20 +25,8 @@ TICKER = (
 
 @pytest.fixture
 def kernel(home: Path, tmp_path: Path) -> Iterator[tuple[Any, KernelComms]]:
-    from jupyter_client.manager import KernelManager
-
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(env={**os.environ, "SYFT_PM_HOME": str(home)}, cwd=str(tmp_path))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        comms = KernelComms(kc)
-        comms.execute("import syft_pm, sys")
-        yield km, comms
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    with running_kernel(home, tmp_path) as k:
+        yield k
 
 
 @pytest.mark.timeout(120)

@@ -3,14 +3,13 @@ dropped, so the view must stay current through replies to its own polls alone.""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kernelclient import KernelComms
+from kernelclient import KernelComms, running_kernel
 from pmtest import PY
 
 from syft_pm.kernel.display import MIME_TYPE, WIDGET_MIME_TYPE
@@ -28,21 +27,8 @@ TICKER = (
 
 @pytest.fixture
 def colab_kernel(home: Path, tmp_path: Path) -> Iterator[KernelComms]:
-    from jupyter_client.manager import KernelManager
-
-    km = KernelManager(kernel_name="python3")
-    env = {**os.environ, "SYFT_PM_HOME": str(home), "SYFT_PM_WIDGET_DROP_THREAD_SENDS": "1"}
-    km.start_kernel(env=env, cwd=str(tmp_path))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        comms = KernelComms(kc)
-        comms.execute("import syft_pm, sys")
+    with running_kernel(home, tmp_path, SYFT_PM_WIDGET_DROP_THREAD_SENDS="1") as (_, comms):
         yield comms
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def custom(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
