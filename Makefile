@@ -14,7 +14,7 @@ BIN := $(VENV)/bin
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab setup build frontend test lint typecheck pytest pytest-fast ts-test browser-deps cluster-deps wheel-check bench clean format
+.PHONY: lab setup build frontend test lint typecheck pytest pytest-fast ts-test browser-deps cluster-deps wheel-check bench bench-peers clean format
 
 setup: $(VENV)/.stamp node_modules/.stamp
 
@@ -86,6 +86,11 @@ test: lint typecheck ts-test pytest wheel-check
 
 bench: build
 	$(PY) bench/run.py
+
+# syft_pm side by side with pm2 and supervisord (installs both into a scratch folder,
+# $$SYFT_PM_PEERS_DIR, default /tmp/syft-pm-bench-peers; needs npm). A few minutes.
+bench-peers: setup
+	$(PY) bench/bench_peers.py --run
 
 format: setup
 	$(BIN)/ruff format syft_pm tests bench examples
