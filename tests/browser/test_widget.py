@@ -145,7 +145,7 @@ def widget_only(
 
     class WidgetOnly(type(lab)):  # type: ignore[misc]
         def env(self) -> dict[str, str]:
-            env = super().env()
+            env: dict[str, str] = super().env()
             env["JUPYTER_CONFIG_DIR"] = str(self.base / "jupyter_config")
             if colab:
                 env["SYFT_PM_WIDGET_DROP_THREAD_SENDS"] = "1"
