@@ -480,6 +480,21 @@ def secure_file(directory: Path, name: str, dir_fd: int) -> None:
         os.close(fd)
 
 
+def write_stop_request(directory: Path, timeout: float, run_id: str | None) -> None:
+    """Ask a process's supervisor to stop it: ``control.json``, which the supervisor
+    reads when it is woken (a signal locally; its next heartbeat on a cluster)."""
+    atomic_write_json(
+        directory / "control.json",
+        {
+            "schema": SCHEMA_VERSION,
+            "action": "stop",
+            "timeout": timeout,
+            "requested_at": time.time(),
+            "run_id": run_id,
+        },
+    )
+
+
 # Registries this process opened through the public API (``ProcessManager``). The kernel's
 # comm target serves only these and the default one: a saved notebook output naming some
 # other directory must not make the kernel create or watch it.

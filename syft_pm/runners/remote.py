@@ -20,11 +20,11 @@ from dataclasses import replace
 from typing import Any
 
 from ..registry import (
-    SCHEMA_VERSION,
     ProcessRecord,
     RegistryFileError,
     atomic_write_json,
     read_json,
+    write_stop_request,
 )
 from ..status import ACTIVE_STATUSES, FINAL_STATUSES
 from . import HEARTBEAT_INTERVAL, heartbeat, slurm
@@ -138,16 +138,7 @@ def stop(rec: ProcessRecord, timeout: float) -> None:
         slurm.cancel(jid)
         _record_stopped(rec, f"stopped on request (Slurm job {jid} cancelled while queued)")
         return
-    atomic_write_json(
-        rec.directory / "control.json",
-        {
-            "schema": SCHEMA_VERSION,
-            "action": "stop",
-            "timeout": timeout,
-            "requested_at": time.time(),
-            "run_id": rec.state.get("run_id"),
-        },
-    )
+    write_stop_request(rec.directory, timeout, rec.state.get("run_id"))
     if _wait_final(rec, timeout + STOP_GRACE):
         return
     # The supervisor did not answer: ask Slurm, politely first.

@@ -157,3 +157,25 @@ def test_the_watcher_polls_a_remote_process(cluster: SlurmCluster, pm: ProcessMa
         h.stop(timeout=5)
     finally:
         thread.close()
+
+
+@pytest.mark.timeout(240)
+def test_stop_reaches_the_supervisor_through_the_control_file(
+    cluster: SlurmCluster, pm: ProcessManager, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No signal crosses hosts: the supervisor finds the request at its next heartbeat.
+    scancel is made to fail here, so only the control file can have stopped it."""
+    h = pm.run("polite", [PY, "-u", "-c", TICKER], runner="slurm")
+    wait_for(lambda: h.refresh().status == "running", timeout=90, what="the job to run")
+    job = h.info()["runner"]["job_id"]
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    calls = tmp_path / "scancel-calls"
+    (stub / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit 1\n')
+    (stub / "scancel").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stub}:{os.environ['PATH']}")
+    h.stop(timeout=30)
+    rec = h.refresh()
+    assert rec.status == "stopped" and rec.state["stop_reason"] == "requested", rec.state
+    assert not calls.exists(), calls.read_text()
+    wait_for(lambda: job not in cluster.queue(), timeout=30, what="the job to end")
