@@ -36,7 +36,6 @@ class _Proc(NamedTuple):
     start: int  # clock ticks after boot
     cpu: float  # user + system seconds
     threads: int
-    rss: int  # bytes
 
 
 class Snapshot:
@@ -46,7 +45,6 @@ class Snapshot:
     def __init__(self) -> None:
         self.taken = time.monotonic()
         tck = os.sysconf("SC_CLK_TCK")
-        page = os.sysconf("SC_PAGE_SIZE")
         self.procs: dict[int, _Proc] = {}
         self.kids: dict[int, list[int]] = {}
         for name in os.listdir("/proc"):  # noqa: PTH208 - runs per process, keep it cheap
@@ -66,7 +64,6 @@ class Snapshot:
                 int(fields[19]),
                 (int(fields[11]) + int(fields[12])) / tck,
                 int(fields[17]),
-                int(fields[21]) * page,
             )
             self.procs[pid] = p
             self.kids.setdefault(p.ppid, []).append(pid)
@@ -108,6 +105,16 @@ class Snapshot:
                         found[int(cols[9])] = int(cols[1].rsplit(b":", 1)[1], 16)
             self._listening = found
         return self._listening
+
+
+def _rss(pid: int) -> int:
+    """Resident bytes from statm (the rss in /proc/<pid>/stat is a per-CPU estimate that
+    lags: a process that just started can show 0 there)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _socket_inodes(pid: int) -> list[int]:
@@ -169,7 +176,7 @@ def tree_metrics(
         p = snap.procs[member]
         age = wall - (snap.create_time(member) or wall)
         cpu += _cpu_percent(member, p, now, age)
-        rss += p.rss
+        rss += _rss(member)
         threads += p.threads
         inodes.extend(_socket_inodes(member))
     ports: set[int] = set()
