@@ -161,6 +161,9 @@ def test_notebook7_output_sidebar_and_detail_view(nb7, processes):
     )
     assert main == [f"{name}.ipynb"], main
     assert page.inner_text(f"{detail} .syft-pm-status") == "running"
+    # Notebook 7 opens its down area a few lines tall: the view makes room for a log.
+    height = page.evaluate("(sel) => document.querySelector(sel).offsetHeight", detail)
+    assert height >= 0.3 * 900, height
     # Its log view shows the process's lines, and new ones arrive.
     seen = _wait_tick_above(page, f"{detail} {DETAIL_LINES}", -1)
     _wait_tick_above(page, f"{detail} {DETAIL_LINES}", seen + 2)

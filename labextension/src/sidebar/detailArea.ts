@@ -11,7 +11,7 @@
  * the page's own place while still empty). The first area that actually
  * takes the widget wins.
  */
-import { Widget } from '@lumino/widgets';
+import { SplitPanel, Widget } from '@lumino/widgets';
 
 /**
  * The part of a shell the placement uses (`JupyterFrontEnd.IShell` fits).
@@ -71,6 +71,40 @@ export function showDetail(shell: IDetailShell, detail: Widget): string | null {
   }
   if (where) {
     shell.activateById(detail.id);
+    if (where === 'down') {
+      makeRoom(detail);
+    }
   }
   return where;
+}
+
+/** The share of a vertical split a down-area detail view gets at least. */
+export const DOWN_SHARE = 0.4;
+
+/**
+ * Give a view in the down area a usable height: Notebook 7 opens that area
+ * a few lines tall, too little for a log. The nearest vertical split above
+ * the view is resized so the part holding it gets `DOWN_SHARE`, only when it
+ * has less (a size the user chose is kept).
+ */
+export function makeRoom(detail: Widget): void {
+  let child: Widget = detail;
+  let parent = detail.parent;
+  while (parent && !(parent instanceof SplitPanel)) {
+    child = parent;
+    parent = parent.parent;
+  }
+  if (!parent || parent.orientation !== 'vertical') {
+    return;
+  }
+  const index = parent.widgets.indexOf(child);
+  const sizes = parent.relativeSizes();
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (index < 0 || total <= 0 || sizes[index] / total >= DOWN_SHARE) {
+    return;
+  }
+  const rest = (1 - DOWN_SHARE) / Math.max(1, sizes.length - 1);
+  parent.setRelativeSizes(
+    sizes.map((_, i) => (i === index ? DOWN_SHARE : rest))
+  );
 }

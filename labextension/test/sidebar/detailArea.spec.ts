@@ -1,10 +1,12 @@
 // @vitest-environment happy-dom
-import { Panel, Widget } from '@lumino/widgets';
+import { Panel, SplitPanel, Widget } from '@lumino/widgets';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import {
   detailAreas,
+  DOWN_SHARE,
   IDetailShell,
+  makeRoom,
   showDetail
 } from '../../src/sidebar/detailArea';
 
@@ -138,5 +140,39 @@ describe('showDetail: where a detail view opens', () => {
     const d = detail();
     expect(showDetail(none, d)).toBeNull();
     expect(none.activated).toEqual([]);
+  });
+});
+
+describe('makeRoom: a down-area view gets a usable height', () => {
+  function split(sizes: number[]): { split: SplitPanel; down: Panel } {
+    const s = new SplitPanel({ orientation: 'vertical' });
+    const main = new Widget();
+    const down = new Panel();
+    s.addWidget(main);
+    s.addWidget(down);
+    s.setRelativeSizes(sizes);
+    return { split: s, down };
+  }
+
+  it('grows the part of the vertical split that holds the view', () => {
+    const { split: s, down } = split([0.9, 0.1]);
+    const d = detail();
+    down.addWidget(d);
+    makeRoom(d);
+    const sizes = s.relativeSizes();
+    expect(sizes[1]).toBeCloseTo(DOWN_SHARE);
+    expect(sizes[0]).toBeCloseTo(1 - DOWN_SHARE);
+    s.dispose();
+  });
+
+  it('keeps a size the user made larger, and ignores other layouts', () => {
+    const { split: s, down } = split([0.3, 0.7]);
+    const d = detail();
+    down.addWidget(d);
+    makeRoom(d);
+    expect(s.relativeSizes()[1]).toBeCloseTo(0.7);
+    s.dispose();
+    const lone = detail();
+    expect(() => makeRoom(lone)).not.toThrow();
   });
 });
