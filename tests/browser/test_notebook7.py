@@ -5,7 +5,8 @@ document per page, side panels left and right, a ``down`` panel, and a main area
 ignores a second widget. These tests run a ticking process from a notebook page and
 check the cell output follows it, the Processes sidebar lists it, *Show Logs* opens a
 detail view that shows its lines (in the ``down`` area, where Notebook 7 can show it),
-and Stop there stops it. Every wait is on a condition.
+and Stop there stops it; the /tree page's Running tab has the Processes section, whose
+stop button works. Every wait is on a condition.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +204,30 @@ def test_notebook7_screenshots(nb7, processes):
     page.wait_for_selector(detail, state="visible")
     _wait_tick_above(page, f"{detail} {DETAIL_LINES}", 20)
     page.screenshot(path=str(images / "notebook7-sidebar-detail.png"))
+
+
+def test_notebook7_tree_running_tab_lists_and_stops_a_process(nb7, processes):
+    """The /tree page's Running tab is JupyterLab's Running panel: the Processes section
+    is there too, and its stop button stops the process."""
+    page = nb7.page
+    name = f"nb7-tree-{uuid.uuid4().hex[:6]}"
+    processes.append(name)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, syft_pm; syft_pm.run({name!r}, "
+            "[sys.executable, '-c', 'import time; time.sleep(600)'])",
+        ],
+        env={**os.environ, "SYFT_PM_HOME": str(nb7.server.home)},
+        check=True,
+        timeout=60,
+    )
+    nb7.open("tree")
+    page.click(".lm-TabBar-tab:has-text('Running')")
+    item = f".jp-RunningSessions-item.syft-pm-running-item[data-context={json.dumps(name)}]"
+    page.wait_for_selector(f"{item}.syft-pm-running-running", timeout=20_000)
+    page.hover(item)
+    page.click(f"{item} .jp-RunningSessions-itemShutdown")
+    page.wait_for_selector(f"{item}.syft-pm-running-stopped", timeout=20_000)
+    assert nb7.server.api(f"syft-pm/api/processes/{name}")["status"] == "stopped"
