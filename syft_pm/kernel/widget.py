@@ -66,6 +66,42 @@ def _asset(name: str) -> str | Path:
     return path if path.is_file() else (_MISSING_BUNDLE if name.endswith(".js") else "")
 
 
+_kernel: dict[str, float | bool] = {"busy": False, "idle_since": 0.0, "tracked": False}
+
+
+def _track_kernel_activity() -> None:
+    """A cell that runs holds the shell channel, so a view's polls wait unheard: quiet
+    time must not count while the kernel is busy, or a long cell would expire every view
+    that still listens (pushes keep flowing meanwhile)."""
+    if _kernel["tracked"]:
+        return
+    _kernel["tracked"] = True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+
+    def pre(*_: Any) -> None:
+        _kernel["busy"] = True
+
+    def post(*_: Any) -> None:
+        _kernel["busy"] = False
+        _kernel["idle_since"] = time.monotonic()
+
+    ip.events.register("pre_execute", pre)
+    ip.events.register("post_execute", post)
+
+
+def _quiet_since(last_heard: float) -> float:
+    """Seconds a view has been quiet while the kernel could have heard it."""
+    if _kernel["busy"]:
+        return 0.0
+    return time.monotonic() - max(last_heard, float(_kernel["idle_since"]))
+
+
 class ProcessWidget(anywidget.AnyWidget):
     """One process, live: status, uptime, metrics, ports, log tail, stop and restart."""
 
@@ -87,6 +123,7 @@ class ProcessWidget(anywidget.AnyWidget):
         self._outbox: deque[JSON] = deque()
         self._outbox_lock = threading.Lock()
         self._outbox_overflowed = False
+        _track_kernel_activity()
         self.on_msg(self._on_custom)
 
     # -- transport ------------------------------------------------------------------------
@@ -100,8 +137,6 @@ class ProcessWidget(anywidget.AnyWidget):
                 self._push = content.get("push", True) is not False
                 self._open(content)
                 return
-            if kind == "poll":
-                self._flush_outbox()
             session = self._session
             if session is None or session.closed:
                 # Expired (or never opened): any message brings a fresh snapshot.
@@ -113,6 +148,8 @@ class ProcessWidget(anywidget.AnyWidget):
             if session is not None:
                 session.receive(content)
         finally:
+            if not self._push:
+                self._flush_outbox()
             self._handling.active = False
 
     def _open(self, data: JSON) -> None:
@@ -143,14 +180,16 @@ class ProcessWidget(anywidget.AnyWidget):
     def _deliver(self, msg: JSON) -> None:
         in_handler = getattr(self._handling, "active", False)
         if not in_handler:
-            if time.monotonic() - self._last_heard > EXPIRE_SECONDS:
+            if _quiet_since(self._last_heard) > EXPIRE_SECONDS:
                 self._expire()
                 return
-            if not self._push:
-                self._hold(msg)
+            if DROP_THREAD_SENDS and self._push:
                 return
-            if DROP_THREAD_SENDS:
-                return
+        if not self._push:
+            # Pull mode: everything, from a thread or from the handler, goes through the
+            # outbox, which the handler flushes as it returns: one queue keeps the order.
+            self._hold(msg)
+            return
         with contextlib.suppress(Exception):  # a closed widget: nothing to deliver to
             self.send(msg)
 
@@ -169,14 +208,15 @@ class ProcessWidget(anywidget.AnyWidget):
             self._outbox.append(msg)
 
     def _flush_outbox(self) -> None:
+        """Send what waits, in order (inside the handler: the reply Colab delivers)."""
         with self._outbox_lock:
-            held = list(self._outbox)
-            self._outbox.clear()
             overflowed, self._outbox_overflowed = self._outbox_overflowed, False
         session = self._session
         if overflowed and session is not None:
-            session.resync()  # one snapshot instead of what did not fit
-            return
+            session.resync()  # one snapshot (it empties the outbox) instead of what was lost
+        with self._outbox_lock:
+            held = list(self._outbox)
+            self._outbox.clear()
         for msg in held:
             with contextlib.suppress(Exception):
                 self.send(msg)

@@ -160,3 +160,37 @@ def test_the_static_card_has_no_env_values_and_logs_only_on_request(
     assert "hunter2" not in card and "c" in card and "exit code 0" in card
     display.set_display(html_logs=True)
     assert "token hunter2" in h._repr_mimebundle_()[0]["text/html"]
+
+
+def test_pull_mode_keeps_the_order_of_the_thread_and_the_replies(
+    view, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Everything goes through one outbox in pull mode, so a view never sees a delta out
+    of order (which it would take for a gap and answer with another snapshot)."""
+    monkeypatch.setattr(widget, "DROP_THREAD_SENDS", True)
+    w, rec = view
+    message(w, {"type": "subscribe", "log_lines": 0, "push": False})
+
+    def polled_enough() -> bool:
+        message(w, {"type": "poll"})
+        return len(rec.of("delta")) >= 15
+
+    wait_for(polled_enough, what="deltas from the thread and from the polls' own scans")
+    seqs = [m["seq"] for m in rec.sent if m.get("type") in ("snapshot", "delta")]
+    assert len(rec.of("snapshot")) == 1
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+
+
+def test_a_busy_kernel_does_not_expire_its_views(view, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a cell runs, a view's polls wait unheard: that quiet must not unsubscribe it."""
+    w, rec = view
+    message(w, {"type": "subscribe", "log_lines": 0})
+    hub = w._session.hub if w._session else None
+    assert hub is not None
+    monkeypatch.setattr(widget, "EXPIRE_SECONDS", 0.0)
+    monkeypatch.setitem(widget._kernel, "busy", True)
+    n = len(rec.of("delta"))
+    wait_for(lambda: len(rec.of("delta")) > n + 3, what="pushes during a long cell")
+    assert hub.watcher.subscriber_count == 1
+    monkeypatch.setitem(widget._kernel, "busy", False)
+    wait_for(lambda: hub.watcher.subscriber_count == 0, what="expiry once the kernel is idle")

@@ -50,7 +50,12 @@ export const STATE_FIELDS = [
   'origin',
   'health',
   'metrics',
-  'error'
+  'error',
+  'runner',
+  'ready_at',
+  'restart_reason',
+  'bind',
+  'max_memory'
 ] as const;
 
 export const LOG_STREAMS = ['stdout', 'stderr'] as const;
@@ -172,6 +177,22 @@ export interface IProcessState {
   metrics: IMetrics | null;
   error: string | null;
   runner: IRunner | null;
+  ready_at: number | null;
+  restart_reason: string | null;
+  bind: IBinding | null;
+  max_memory: number | null;
+}
+
+/**
+ * The kernel a `bind="kernel"` process follows (stopped `grace` seconds after
+ * it is gone for good; a restarted kernel is followed).
+ */
+export interface IBinding {
+  to: string;
+  kernel_id: string | null;
+  pid: number | null;
+  lost_at: number | null;
+  grace: number | null;
 }
 
 /**
@@ -251,6 +272,8 @@ export interface ISubscribeMessage {
   names?: string[] | null;
   log_lines?: number;
   logs?: boolean;
+  /** Widget comm only: false asks the kernel to hold thread output for polls. */
+  push?: boolean;
 }
 
 export interface IResyncMessage {
@@ -259,6 +282,8 @@ export interface IResyncMessage {
 
 export interface IPollMessage {
   type: 'poll';
+  /** Widget comm only: the tail to reopen an expired subscription with. */
+  log_lines?: number;
 }
 
 export interface IActionMessage {
