@@ -179,3 +179,39 @@ def test_stop_reaches_the_supervisor_through_the_control_file(
     assert rec.status == "stopped" and rec.state["stop_reason"] == "requested", rec.state
     assert not calls.exists(), calls.read_text()
     wait_for(lambda: job not in cluster.queue(), timeout=30, what="the job to end")
+
+
+@pytest.mark.timeout(240)
+def test_the_cli_submits_to_slurm(cluster: SlurmCluster, pm: ProcessManager) -> None:
+    import subprocess
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PY, "-m", "syft_pm.cli", "--home", str(pm.home), *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    out = cli(
+        "run",
+        "clijob",
+        "--runner",
+        "slurm",
+        "--cpus",
+        "1",
+        "--time",
+        "10",
+        "--",
+        PY,
+        "-c",
+        "print('from the cli')",
+    )
+    assert out.returncode == 0, out.stderr
+    job = pm.get("clijob").info()["runner"]["job_id"]
+    assert out.stdout.strip() == f"clijob: queued (Slurm job {job})"
+    assert "TimeLimit=00:10:00" in cluster.run("scontrol", "show", "job", job)
+    wait_for(lambda: pm.get("clijob").status == "exited", timeout=120, what="the job")
+    bad = cli("run", "local", "--cpus", "2", "--", PY, "-c", "pass")
+    assert bad.returncode != 0 and "need a scheduler" in bad.stderr
