@@ -29,6 +29,7 @@ Markdown table for the README.
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import platform
@@ -355,6 +356,12 @@ def main() -> int:
         return 0
     SCRATCH.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
+    # Byte-compile syft_pm as an installation would (pip compiles on install; the peers'
+    # own Python is compiled): with PYTHONDONTWRITEBYTECODE set, every CLI start and
+    # every supervisor would otherwise compile our modules from source, every time.
+    import syft_pm
+
+    compileall.compile_dir(str(Path(syft_pm.__file__).parent), quiet=1)
     TICKER_FILE.write_text(TICKER % TICK)
     managers: list[Manager] = [SyftPm(), Pm2(), Supervisord()]
     ready: list[Manager] = []
