@@ -26,20 +26,25 @@ if TYPE_CHECKING:
     from .manager import ProcessManager, get, list, run, run_function
     from .names import InvalidNameError
     from .registry import Registry
+    from .resurrect import resurrect
+    from .stack import down, up
 
 _EXPORTS = {
     "InvalidNameError": "names",
     "ProcessHandle": "handle",
     "ProcessManager": "manager",
     "Registry": "registry",
+    "down": "stack",
     "get": "manager",
     "list": "manager",
     "report_health": "health",
     "restart_all": "bulk",
+    "resurrect": "resurrect",
     "run": "manager",
     "run_function": "manager",
     "set_display": "kernel.display",
     "stop_all": "bulk",
+    "up": "stack",
 }
 
 __all__ = [
@@ -48,14 +53,17 @@ __all__ = [
     "ProcessManager",
     "Registry",
     "__version__",
+    "down",
     "get",
     "list",
     "report_health",
     "restart_all",
+    "resurrect",
     "run",
     "run_function",
     "set_display",
     "stop_all",
+    "up",
 ]
 
 

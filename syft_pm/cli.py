@@ -12,6 +12,9 @@ import argparse
 import sys
 import time
 
+from . import cli_extras as _extras
+from .runners import cli as runner_cli
+
 # Each command imports what it needs when it runs: ``syft-pm logs -n 20`` reads two
 # small files and a log tail, and should not pay for the manager, psutil, the registry
 # machinery and json first (start-up went from ~150 ms to about the interpreter's own).
@@ -37,6 +40,7 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from .spec import SpecError
 
     return (
+        *_extras.expected_errors(),
         InvalidNameError,
         SpecError,
         HealthSpecError,
@@ -140,7 +144,12 @@ def cmd_list(pm: ProcessManager, args: argparse.Namespace) -> int:
 
 
 def _list(pm: ProcessManager, args: argparse.Namespace) -> int:
-    infos = [h.info() for h in pm.list()]
+    wanted = _pairs(args.label, "--label")
+    infos = [
+        h.info()
+        for h in pm.list()
+        if all(h.labels.get(k) == v for k, v in wanted.items())  # e.g. stack=shop
+    ]
     if args.json:
         import json
 
@@ -174,8 +183,15 @@ def cmd_run(pm: ProcessManager, args: argparse.Namespace) -> int:
         ttl=args.ttl,
         labels=_pairs(args.label, "--label"),
         if_exists="replace" if args.replace else "reuse",
+        **_extras.run_options(args),
+        **runner_cli.options(args),
     )
-    print(f"{h.name}: {h.status}, pid {h.pid}")
+    if args.wait_ready:
+        h.wait_ready()
+    if h.status == "queued":
+        print(f"{h.name}: queued" + runner_cli.note(h.info(metrics=False)))
+        return 0
+    print(f"{h.name}: {h.status}, pid {h.pid}" + _extras.ready_note(h))
     return 0
 
 
@@ -348,6 +364,7 @@ def cmd_info(pm: ProcessManager, args: argparse.Namespace) -> int:
         ("notebook", prov.get("notebook") or "-"),
         ("directory", info["directory"]),
     ]
+    lines[-1:-1] = _extras.info_lines(info)
     for key, value in lines:
         print(f"{key:<11} {value if value is not None else '-'}")
     return 0
@@ -360,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("list", help="list processes")
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--label", action="append", metavar="KEY=VALUE", help="only these")
     s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("run", help="start a process: syft-pm run NAME -- CMD [ARGS...]")
@@ -373,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--shell", action="store_true", help="run CMD through /bin/sh -c")
     s.add_argument("--replace", action="store_true", help="replace a running process of that name")
     s.add_argument("cmd", nargs="*", help="the command, after --")
+    _extras.add_run_options(s)
+    runner_cli.add_arguments(s)
     s.set_defaults(func=cmd_run)
 
     for command, func, text in (
@@ -405,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_info)
+    _extras.add_commands(sub)
     return p
 
 

@@ -205,6 +205,25 @@ class ProcessHandle:
             else:
                 time.sleep(0.02 if left is None else min(0.02, left))  # supervisor not up yet
 
+    def wait_ready(self, timeout: float | None = None) -> ProcessHandle:
+        """Block until the current run is ready; return this handle.
+
+        Ready means: the ``ready`` spec given to run() held (the supervisor records
+        ``ready_at``); without one, the health check passed, or without that, the tree
+        listens on a port. Raises :class:`~syft_pm.ready.ProcessNotReadyError`, with
+        the last log lines, if the process ends or ``timeout`` (default: run()'s
+        ``ready_timeout``, 60 s) passes first.
+        """
+        from .ready import wait_ready
+
+        return wait_ready(self, timeout)
+
+    @property
+    def ready_at(self) -> float | None:
+        """When the current run became ready (epoch), or None (not yet, or no ready spec)."""
+        t = self.refresh()._rec.state.get("ready_at")
+        return float(t) if isinstance(t, (int, float)) else None
+
     @staticmethod
     def _result(rec: ProcessRecord) -> int | None:
         code = rec.state.get("exit_code")

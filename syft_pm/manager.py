@@ -119,6 +119,11 @@ class ProcessManager:
         labels: dict[str, str] | None = None,
         logs: dict[str, int] | None = None,
         if_exists: str = "reuse",
+        ready: dict[str, Any] | None = None,
+        ready_timeout: float = 60.0,
+        max_memory: int | str | None = None,
+        bind: str | dict[str, Any] | None = None,
+        wait: str | None = None,
     ) -> ProcessHandle:
         """Start ``cmd`` under a supervisor as ``name``; return once it has a live pid.
 
@@ -126,7 +131,16 @@ class ProcessManager:
         started with the same configuration (else raises ProcessExistsError);
         ``"replace"`` stops it and starts this one; ``"error"`` always raises if active.
         A finished entry is started afresh (its logs are appended to).
+
+        ``ready`` (``{"port": 8000}``, ``{"http": url}``, ``{"log": regex}``,
+        ``{"health": True}``) says when the process can be used: it is ``starting``
+        until then; ``wait="ready"`` returns only then (see ProcessHandle.wait_ready).
+        ``max_memory="2G"`` restarts the process (stops it with ``restart="no"``) when
+        its tree stays above that. ``bind="kernel"`` stops it when the calling kernel
+        shuts down or dies (not when it restarts).
         """
+        if wait not in (None, "ready"):
+            raise SpecError(f"wait must be None or 'ready', not {wait!r}")
         config = build_config(
             name,
             cmd,
@@ -140,8 +154,13 @@ class ProcessManager:
             health=health,
             labels=labels,
             logs=logs,
+            ready=ready,
+            ready_timeout=ready_timeout,
+            max_memory=max_memory,
+            bind=bind,
         )
-        return self._run_config(config, if_exists)
+        handle = self._run_config(config, if_exists)
+        return handle.wait_ready() if wait == "ready" else handle
 
     def run_function(
         self,
@@ -545,7 +564,15 @@ class ProcessManager:
                 logs=cfg.get("logs"),
                 stop_timeout=float(cfg.get("stop_timeout") or 5.0),
             )
-            for key in ("kind", "function", "function_sha256"):
+            for key in (
+                "kind",
+                "function",
+                "function_sha256",
+                "ready",
+                "ready_timeout",
+                "max_memory",
+                "bind",
+            ):
                 if key in cfg:
                     config[key] = cfg[key]
             config["fingerprint"] = fingerprint(config)

@@ -20,9 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .binding import bind_config, fingerprint_part
 from .health import validate_health
+from .limits import parse_memory
 from .logwriter import validate_logs_config
 from .names import validate_name
+from .ready import validate_ready
+from .ready import validate_timeout as validate_ready_timeout
 from .registry import SCHEMA_VERSION
 
 RESTART_POLICIES = ("no", "on-failure", "always")
@@ -97,6 +101,10 @@ def build_config(
     labels: dict[str, str] | None = None,
     logs: dict[str, int] | None = None,
     stop_timeout: float = 5.0,
+    ready: dict[str, Any] | None = None,
+    ready_timeout: float = 60.0,
+    max_memory: int | str | None = None,
+    bind: str | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate everything and return the config.json body (without provenance/run id)."""
     validate_name(name)
@@ -157,6 +165,12 @@ def build_config(
     try:
         health_d = validate_health(health)
         logs_d = validate_logs_config(logs)
+        extras = {
+            "ready": validate_ready(ready, health_d),
+            "ready_timeout": validate_ready_timeout(ready_timeout),
+            "max_memory": parse_memory(max_memory),
+            "bind": bind_config(bind),
+        }
     except ValueError as e:
         raise SpecError(str(e)) from None
     return {
@@ -176,11 +190,18 @@ def build_config(
         "logs": logs_d,
         "stop_timeout": _number(stop_timeout, "stop_timeout"),
         "function_sha256": None,
+        **extras,
     }
 
 
 def fingerprint(config: dict[str, Any]) -> str:
-    body = json.dumps({k: config.get(k) for k in FINGERPRINT_KEYS}, sort_keys=True)
+    fields = {k: config.get(k) for k in FINGERPRINT_KEYS}
+    # Newer keys count only when set, so entries started before they existed keep
+    # their fingerprint (a reuse after an upgrade is still a reuse).
+    for key in ("ready", "max_memory", "bind"):
+        if config.get(key) is not None:
+            fields[key] = fingerprint_part(config[key]) if key == "bind" else config[key]
+    body = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 

@@ -5,6 +5,17 @@ supervisor keeps its start-up imports to a minimum (run() waits for it).
 """
 
 SCHEMA_VERSION = 1
+BOOT_ID_FILE = "/proc/sys/kernel/random/boot_id"
+
+
+def boot_id() -> str | None:
+    """This boot of the host (Linux), recorded in every state so that a record written
+    before a reboot is known for what it is: its pids mean nothing any more."""
+    try:
+        with open(BOOT_ID_FILE) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
 
 
 def initial_state(run_id: str, now: float | None, **fields: object) -> dict[str, object]:
@@ -26,6 +37,10 @@ def initial_state(run_id: str, now: float | None, **fields: object) -> dict[str,
         "updated_at": now,
         "stop_reason": None,
         "next_restart_at": None,
+        "ready_at": None,
+        "restart_reason": None,
+        "boot_id": boot_id(),
+        "bound_to": None,
     }
     state.update(fields)
     return state
@@ -39,8 +54,9 @@ _NUMBER_FIELDS = (
     "ended_at",
     "updated_at",
     "next_restart_at",
+    "ready_at",
 )
-_TEXT_FIELDS = ("run_id", "reason", "signal", "stop_reason")
+_TEXT_FIELDS = ("run_id", "reason", "signal", "stop_reason", "restart_reason", "boot_id")
 
 
 def state_problem(state: dict[str, object]) -> str | None:

@@ -198,8 +198,15 @@ class Supervisor:
         self.name = str(self.config.get("name", os.path.basename(process_dir)))  # noqa: PTH119
         self.pid = os.getpid()
         ct = procutil.create_time(self.pid)
+        carry = self.config.get("carry")  # what a resurrection keeps (see resurrect.py)
+        carry = carry if isinstance(carry, dict) else {}
         self.state: dict[str, Any] = initial_state(
-            run_id, None, supervisor_pid=self.pid, supervisor_create_time=ct
+            run_id,
+            None,
+            supervisor_pid=self.pid,
+            supervisor_create_time=ct,
+            restarts=int(carry.get("restarts") or 0),
+            restart_reason=carry.get("restart_reason"),
         )
         self.child: int | None = None
         self.child_status: int | None = None
@@ -221,6 +228,7 @@ class Supervisor:
         self.probe_cond: threading.Condition | None = None
         self.probe_results: dict[int, int | None] = {}
         self.monitor: Any = None
+        self.watchdog: Any = None  # ready / max_memory / bind (watchdog.py), when configured
         self.writers: dict[int, LogWriter] = {}
         self.env = self._child_env()
         self.devnull = os.open(os.devnull, os.O_RDWR)
@@ -411,10 +419,12 @@ class Supervisor:
             "supervisor_pid": self.pid,
             "supervisor_create_time": self.state["supervisor_create_time"],
         }
+        waits = bool(self.config.get("ready"))  # "starting" until the watchdog says ready
         self.write_state(
             lambda: self._ready(ready),
-            status="running",
-            reason=None,
+            status="starting" if waits else "running",
+            reason="waiting until ready" if waits else None,
+            ready_at=None,
             pid=pid,
             create_time=ctime,
             exit_code=None,
@@ -425,6 +435,8 @@ class Supervisor:
         )
         if self.monitor is not None:
             self.monitor.child_started(now)
+        if self.watchdog is not None:
+            self.watchdog.child_started(pid, ctime, now)
         return True
 
     def reap(self) -> None:
@@ -552,6 +564,10 @@ class Supervisor:
                 self.apply_health()
             if self.state_dirty and time.time() >= self.state_retry_at:
                 self.flush_state()
+            if self.watchdog is not None and self.watchdog.pending():
+                code = self.watchdog.apply()
+                if code is not None:
+                    return int(code)
             if self.restart_at is not None and time.time() >= self.restart_at:
                 self.state["restarts"] = int(self.state["restarts"]) + 1
                 if not self.start_child():
@@ -584,6 +600,8 @@ class Supervisor:
         ran_for = time.monotonic() - self.child_started_mono
         if self.monitor is not None:
             self.monitor.child_stopped()
+        if self.watchdog is not None:
+            self.watchdog.child_stopped()
         self.kill_tree(float(self.config.get("stop_timeout") or DEFAULT_STOP_TIMEOUT))
         self.drain()
         fields = self._exit_fields(status)
@@ -689,11 +707,17 @@ class Supervisor:
             )
         if self.config.get("health"):
             self._start_health()
+        if self.config.get("ready") or self.config.get("max_memory") or self.config.get("bind"):
+            from .watchdog import start_watchdog
+
+            self.watchdog = start_watchdog(self)
         try:
             return self.loop()
         finally:
             if self.monitor is not None:
                 self.monitor.close()
+            if self.watchdog is not None:
+                self.watchdog.close()
             for w in self.writers.values():
                 w.close()
             with _suppress(OSError):  # only needed while we live

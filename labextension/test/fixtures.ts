@@ -38,6 +38,10 @@ export function state(
     metrics: null,
     error: null,
     runner: null,
+    ready_at: null,
+    restart_reason: null,
+    bind: null,
+    max_memory: null,
     ...fields
   };
 }

@@ -64,6 +64,10 @@ STATE_FIELDS = (
     "metrics",
     "error",
     "runner",
+    "ready_at",
+    "restart_reason",
+    "bind",
+    "max_memory",
 )
 
 LOG_STREAMS = ("stdout", "stderr")
@@ -108,6 +112,36 @@ def process_state(rec: ProcessRecord, metrics: JSON | None = None) -> JSON:
         "metrics": metrics,
         "error": rec.error,
         "runner": _runner(cfg, st),
+        "ready_at": _number(st.get("ready_at")),
+        "restart_reason": _text(st.get("restart_reason")),
+        "bind": _bind(cfg, st),
+        "max_memory": _number(cfg.get("max_memory")),
+    }
+
+
+def _number(v: Any) -> float | int | None:
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _text(v: Any) -> str | None:
+    return v[:HEALTH_MESSAGE_MAX] if isinstance(v, str) else None
+
+
+def _bind(cfg: JSON, st: JSON) -> JSON | None:
+    """The kernel a ``bind="kernel"`` process follows: its id, its current pid (a restarted
+    kernel's, once found) and since when it is gone (``lost_at``), else null."""
+    bind = cfg.get("bind")
+    if not isinstance(bind, dict):
+        return None
+    raw = st.get("bound_to")
+    now: JSON = raw if isinstance(raw, dict) else {}
+    pid = now.get("pid", bind.get("pid")) if now else bind.get("pid")
+    return {
+        "to": _text(bind.get("to")) or "kernel",
+        "kernel_id": _text(bind.get("kernel_id")),
+        "pid": pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+        "lost_at": _number(now.get("lost_at")),
+        "grace": _number(bind.get("grace")),
     }
 
 

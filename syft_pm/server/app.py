@@ -58,6 +58,15 @@ class SyftPmExtension(ExtensionApp):
     read_workers = Int(
         4, help="Threads that build snapshots and read logs for the routes and websockets."
     ).tag(config=True)
+    resurrect = Bool(
+        True,
+        help="Bring back processes with restart policy 'always' or 'on-failure' whose "
+        "supervisor was killed or whose host rebooted: once at start, then every "
+        "resurrect_interval seconds (on a thread of its own, never the event loop).",
+    ).tag(config=True)
+    resurrect_interval = Float(
+        5.0, help="Seconds between two looks for supervisors that vanished."
+    ).tag(config=True)
 
     def registry_home(self) -> str:
         return self.home or str(default_home())
@@ -73,6 +82,13 @@ class SyftPmExtension(ExtensionApp):
             read_workers=self.read_workers,
         )
         clients = ClientSet(live, max_queued=self.max_queued_messages)
+        if self.resurrect and not self.read_only:
+            from ..resurrect import ResurrectThread
+
+            self._resurrector = ResurrectThread(
+                Path(self.registry_home()), interval=self.resurrect_interval
+            )
+            self._resurrector.start()
         self.settings.update(
             {
                 "syft_pm_clients": clients,
@@ -85,7 +101,11 @@ class SyftPmExtension(ExtensionApp):
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_table())
 
+    _resurrector: Any = None
+
     async def stop_extension(self) -> None:
+        if self._resurrector is not None:
+            self._resurrector.stop(timeout=0)  # a daemon thread; ends at its next wake
         clients: Any = self.settings.get("syft_pm_clients")
         if clients is not None:
             await clients.close()

@@ -3,6 +3,7 @@
  */
 import {
   DisplayStatus,
+  IBinding,
   IRunner,
   isProcessStatus,
   UNKNOWN_STATUS
@@ -135,4 +136,22 @@ export function runnerText(runner: IRunner): string {
   const where = runner.node ? ` on ${runner.node}` : ' (queued)';
   const part = runner.partition ? ` (${runner.partition})` : '';
   return `${runner.kind}${job}${where}${runner.node ? part : ''}`;
+}
+
+/**
+ * What a `bind="kernel"` process follows: `kernel 1a2b3c4d`, `(gone)` while
+ * the kernel is missing and its grace period runs.
+ */
+export function bindText(bind: IBinding): string {
+  const id = bind.kernel_id ? ` ${bind.kernel_id.slice(0, 8)}` : '';
+  return `${bind.to}${id}${bind.lost_at !== null ? ' (gone)' : ''}`;
+}
+
+/**
+ * An epoch as this browser's local wall clock, `HH:MM:SS`.
+ */
+export function formatClock(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }

@@ -3,7 +3,14 @@
  * health (with the age of the last check), cpu, memory and ports. Uptime and
  * health age tick by this browser's clock, corrected by the store's offset.
  */
-import { formatBytes, formatUptime, PLACEHOLDER, runnerText } from './format';
+import {
+  bindText,
+  formatBytes,
+  formatClock,
+  formatUptime,
+  PLACEHOLDER,
+  runnerText
+} from './format';
 import { IHealth, IProcessState, isUp } from '../live/protocol';
 import { ProcessStore } from '../live/processStore';
 
@@ -38,8 +45,19 @@ export class ProcessFacts {
     if (state.runner) {
       this._fact('runner', 'runs', runnerText(state.runner));
     }
+    if (state.bind) {
+      this._fact(
+        'bind',
+        'bound to',
+        bindText(state.bind),
+        'stopped when this kernel shuts down or dies (not when it restarts)'
+      );
+    }
     if (up) {
       this._uptimeNode = this._fact('uptime', 'up', this._uptimeText());
+    }
+    if (up && state.ready_at !== null) {
+      this._fact('ready', 'ready', formatClock(state.ready_at));
     }
     if (!up && state.status !== 'starting') {
       if (state.signal) {
@@ -50,6 +68,9 @@ export class ProcessFacts {
     }
     if (state.restarts > 0 || restartsOnItsOwn(state.restart_policy)) {
       this._fact('restarts', 'restarts', String(state.restarts));
+    }
+    if (state.restarts > 0 && state.restart_reason) {
+      this._fact('restart-reason', 'restarted', state.restart_reason);
     }
     if (state.health) {
       const node = this._fact(
@@ -76,6 +97,9 @@ export class ProcessFacts {
           : PLACEHOLDER
       );
       this._fact('memory', 'mem', formatBytes(m.rss_bytes));
+      if (state.max_memory !== null) {
+        this._fact('max-memory', 'limit', formatBytes(state.max_memory));
+      }
       if (m.ports && m.ports.length > 0) {
         this._fact(
           'ports',

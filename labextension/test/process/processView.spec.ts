@@ -134,6 +134,85 @@ describe('ProcessView', () => {
     view.dispose();
   });
 
+  it('shows waiting until ready, then the ready time, binding, limit and restart reason', () => {
+    const { store, view, clock } = setup();
+    apply(
+      store,
+      snapshot({
+        processes: {
+          web: state('web', {
+            status: 'starting',
+            reason: 'waiting until ready',
+            bind: {
+              to: 'kernel',
+              kernel_id: '1a2b3c4d-5e6f',
+              pid: 4242,
+              lost_at: null,
+              grace: 30
+            },
+            max_memory: 2 * 1024 ** 3
+          })
+        }
+      }),
+      clock
+    );
+    const fact = (key: string): string | null =>
+      text(view, `[data-fact="${key}"] .syft-pm-fact-value`);
+    expect(view.node.dataset.status).toBe('starting');
+    expect(text(view, '.syft-pm-reason')).toBe('waiting until ready');
+    expect(fact('ready')).toBeNull();
+    expect(fact('bind')).toBe('kernel 1a2b3c4d');
+    const readyAt = 1_700_000_000;
+    apply(
+      store,
+      delta(2, {
+        changed: {
+          web: {
+            status: 'running',
+            reason: null,
+            ready_at: readyAt,
+            restarts: 1,
+            restart_reason: 'memory limit 2 GiB exceeded: 2.3 GiB',
+            metrics: {
+              cpu_percent: 1,
+              rss_bytes: 1024,
+              threads: 1,
+              children: 0,
+              ports: []
+            }
+          }
+        }
+      }),
+      clock
+    );
+    const d = new Date(readyAt * 1000);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    expect(fact('ready')).toBe(
+      `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+    );
+    expect(fact('restart-reason')).toBe('memory limit 2 GiB exceeded: 2.3 GiB');
+    expect(fact('max-memory')).toBe('2.0 GiB');
+    apply(
+      store,
+      delta(3, {
+        changed: {
+          web: {
+            bind: {
+              to: 'kernel',
+              kernel_id: '1a2b3c4d-5e6f',
+              pid: null,
+              lost_at: 1_700_000_100,
+              grace: 30
+            }
+          }
+        }
+      }),
+      clock
+    );
+    expect(fact('bind')).toBe('kernel 1a2b3c4d (gone)');
+    view.dispose();
+  });
+
   it('keeps data-status current and shows how a process ended', () => {
     const { store, view, clock } = setup({ actions: async () => null });
     apply(store, snapshot(), clock);
