@@ -107,18 +107,37 @@ def uss(pids: list[int]) -> float:
 class Manager:
     name = ""
 
-    def setup(self) -> None: ...
-    def start_n(self) -> float: ...
-    def stop_n(self) -> float: ...
-    def list_cmd(self) -> list[str]: ...
-    def manager_pids(self) -> list[int]: ...
-    def start_ticker(self) -> None: ...
-    def follow_cmd(self) -> list[str]: ...
-    def tail_cmd(self) -> list[str]: ...
-    def remove_all(self) -> None: ...
-    def teardown(self) -> None: ...
-
     env: dict[str, str] | None = None
+
+    def setup(self) -> None:
+        raise NotImplementedError
+
+    def start_n(self) -> float:
+        raise NotImplementedError
+
+    def stop_n(self) -> float:
+        raise NotImplementedError
+
+    def list_cmd(self) -> list[str]:
+        raise NotImplementedError
+
+    def manager_pids(self) -> list[int]:
+        raise NotImplementedError
+
+    def start_ticker(self) -> None:
+        raise NotImplementedError
+
+    def follow_cmd(self) -> list[str]:
+        raise NotImplementedError
+
+    def tail_cmd(self) -> list[str]:
+        raise NotImplementedError
+
+    def remove_all(self) -> None:
+        raise NotImplementedError
+
+    def teardown(self) -> None:
+        raise NotImplementedError
 
 
 class SyftPm(Manager):
@@ -409,7 +428,11 @@ def main() -> int:
             attempt(m, "logs -f", follow)
         for _ in range(7):
             for m in ready:
-                attempt(m, "cold start", lambda m=m: add(m, "cold", timed(m.tail_cmd(), m.env)))
+
+                def cold(m: Manager = m) -> None:
+                    add(m, "cold", timed(m.tail_cmd(), m.env))
+
+                attempt(m, "cold start", cold)
         for m in ready:
             attempt(m, "cleanup", m.remove_all)
     finally:
@@ -422,17 +445,20 @@ def main() -> int:
     rows = [
         ("follow_p50", "logs -f: line -> terminal, p50", "ms", 1, "<= 2 ms"),
         ("follow_p95", "logs -f: line -> terminal, p95", "ms", 1, "<= 5 ms"),
-        ("list", f"list with {N} processes", "ms", 1000, "<= 150 ms"),
+        ("list", f"list with {N} processes, median of 5", "ms", 1000, "<= 150 ms"),
         ("mem", f"manager memory for {N} sleeps (sum of USS)", "MiB", 1, "<= 2.5 MiB each"),
         ("start", f"start {N}", "s", 1, "<= 1.0 s"),
         ("stop", f"stop {N}", "s", 1, "<= 1.0 s"),
-        ("cold", "CLI cold start (logs -n 20)", "ms", 1000, "<= 60 ms"),
+        ("cold", "CLI cold start (logs -n 20), median of 7", "ms", 1000, "<= 60 ms"),
     ]
     table = []
     for key, label, unit, scale, goal in rows:
         figures: dict[str, float | None] = {}
+        fastest: dict[str, float] = {}  # on a busy machine the best run says more
         for m in managers:
             vals = res[m.name].get(key)
+            if vals and key in ("list", "cold"):
+                fastest[m.name] = round(min(vals) * scale, 1)
             if not vals:
                 figures[m.name] = None
             elif key in ("mem",):
@@ -456,19 +482,29 @@ def main() -> int:
                     "ratio": ratio,
                     "goal": goal,
                     **{k: (v if v is not None else NA) for k, v in figures.items()},
+                    **{f"{k}_best": v for k, v in fastest.items()},
                 }
             ),
             flush=True,
         )
         per = f" ({ours / N:.2f} per supervisor)" if key == "mem" and ours is not None else ""
+
+        def shown(
+            name: str,
+            figures: dict[str, float | None] = figures,
+            fastest: dict[str, float] = fastest,
+            per: str = per,
+        ) -> str:
+            v = figures[name]
+            if v is None:
+                return NA
+            extra = f" (best {fastest[name]})" if name in fastest else ""
+            return f"{v}{extra}{per if name == 'syft_pm' else ''}"
+
         table.append(
             [
                 label,
-                f"{ours}{per}" if ours is not None else NA,
-                *(
-                    f"{figures[m.name]}" if figures[m.name] is not None else NA
-                    for m in managers[1:]
-                ),
+                *(shown(m.name) for m in managers),
                 f"{ratio} ({best})" if ratio is not None else NA,
                 goal,
             ]
