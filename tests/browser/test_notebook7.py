@@ -208,7 +208,7 @@ def test_notebook7_screenshots(nb7, processes):
 
 def test_notebook7_tree_running_tab_lists_and_stops_a_process(nb7, processes):
     """The /tree page's Running tab is JupyterLab's Running panel: the Processes section
-    is there too, and its stop button stops the process."""
+    is there too, a click opens the detail view, and its stop button stops the process."""
     page = nb7.page
     name = f"nb7-tree-{uuid.uuid4().hex[:6]}"
     processes.append(name)
@@ -227,6 +227,12 @@ def test_notebook7_tree_running_tab_lists_and_stops_a_process(nb7, processes):
     page.click(".lm-TabBar-tab:has-text('Running')")
     item = f".jp-RunningSessions-item.syft-pm-running-item[data-context={json.dumps(name)}]"
     page.wait_for_selector(f"{item}.syft-pm-running-running", timeout=20_000)
+    # A click on its name opens the detail view, below the file browser.
+    page.click(f"{item} .jp-RunningSessions-itemLabel")
+    detail = _detail(name)
+    page.wait_for_selector(detail, state="visible")
+    detail_id = page.evaluate("(sel) => document.querySelector(sel).id", detail)
+    assert _area_of(page, detail_id) == "down"
     page.hover(item)
     page.click(f"{item} .jp-RunningSessions-itemShutdown")
     page.wait_for_selector(f"{item}.syft-pm-running-stopped", timeout=20_000)
