@@ -149,7 +149,10 @@ class Watchdog:
         reason = memory_reason(self.max_memory, rss)
         if sup.config.get("restart", "no") == "no":
             return self._stop(reason, "memory")
-        # Restart now (no backoff: the command did nothing wrong but grow), counted.
+        # Restarted like a crash, with the policy's backoff and max_restarts: a slow leak
+        # (a run longer than reset_after) comes back at once, a command that is too big
+        # for its limit from the start does not loop every few seconds forever.
+        ran_for = time.monotonic() - sup.child_started_mono
         if sup.monitor is not None:
             sup.monitor.child_stopped()
         self.child_stopped()
@@ -159,13 +162,30 @@ class Watchdog:
         fields = sup._exit_fields(sup.child_status)
         sup.child = None
         now = time.time()
-        sup.restart_at = now
+        if ran_for >= float(sup.backoff["reset_after"]):
+            sup.consecutive = 0
+        max_restarts = sup.config.get("max_restarts", 10)
+        if max_restarts is not None and sup.consecutive >= int(max_restarts):
+            sup.final_state(
+                status="failed",
+                reason=f"gave up after {sup.consecutive} restarts (last: {reason})",
+                restart_reason=reason,
+                ended_at=now,
+                **fields,
+            )
+            return 0
+        delay = min(
+            float(sup.backoff["initial"]) * float(sup.backoff["factor"]) ** sup.consecutive,
+            float(sup.backoff["max"]),
+        )
+        sup.consecutive += 1
+        sup.restart_at = now + delay
         sup.write_state(
             status="starting",
-            reason=f"restarting: {reason}",
+            reason=f"restarting in {delay:g}s: {reason}",
             restart_reason=reason,
             ended_at=now,
-            next_restart_at=now,
+            next_restart_at=sup.restart_at,
             **fields,
         )
         return None

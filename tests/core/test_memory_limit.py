@@ -57,3 +57,18 @@ def test_restarted_past_the_limit_and_reason_kept(pm: ProcessManager) -> None:
     assert wire["restart_reason"] == st["restart_reason"] and wire["max_memory"] == 64 << 20
     wait_for(lambda: h.status == "running" and h.pid != first_pid, what="the new run")
     h.stop()
+
+
+def test_too_big_from_the_start_gives_up_like_a_crash_loop(pm: ProcessManager) -> None:
+    h = pm.run(
+        "hog",
+        [PY, "-c", HOG],
+        max_memory="64M",
+        restart="always",
+        max_restarts=1,
+        backoff={"initial": 0.1},
+    )
+    wait_for(lambda: h.status == "failed", timeout=40, what="the supervisor to give up")
+    st = h.state
+    assert st["restarts"] == 1
+    assert st["reason"].startswith("gave up after 1 restarts (last: memory limit 64 MiB exceeded")
