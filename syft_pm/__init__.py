@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ._version import __version__
 
-# Exports load on first use (PEP 562): every managed process has a supervisor started
-# with ``python -m syft_pm.supervisor``, which imports this package first, and run()
+# Exports load on first use (PEP 562): every managed process has a supervisor, which
+# imports this package first (to get at ``syft_pm.supervisor``), and run()
 # must return within 100 ms. ``TYPE_CHECKING = False`` (not typing's) for the same
 # reason: importing typing alone costs milliseconds; mypy treats the name specially.
 TYPE_CHECKING = False
