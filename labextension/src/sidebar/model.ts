@@ -134,7 +134,10 @@ export function statusText(row: IProcessRow, nowMs: number): string {
           ? `restarting in ${formatUptime(Math.ceil(wait))}`
           : 'restarting';
       }
-      return 'starting';
+      // Running, but its ready spec does not hold yet (docs/stacks.md).
+      return s.pid !== null && s.ready_at === null && s.started_at !== null
+        ? 'starting\u2026'
+        : 'starting';
     case 'exited':
       return s.exit_code !== null && s.exit_code !== 0
         ? `exited (${s.exit_code})`
@@ -145,7 +148,13 @@ export function statusText(row: IProcessRow, nowMs: number): string {
       }
       return s.signal ? `failed (${s.signal})` : 'failed';
     case 'stopped':
-      return s.stop_reason === 'ttl' ? 'stopped (TTL)' : 'stopped';
+      return s.stop_reason === 'ttl'
+        ? 'stopped (TTL)'
+        : s.stop_reason === 'memory'
+          ? 'stopped (memory)'
+          : s.stop_reason === 'kernel'
+            ? 'stopped (kernel gone)'
+            : 'stopped';
     case 'error':
       return 'unreadable';
     default:

@@ -228,6 +228,19 @@ describe('row text helpers', () => {
       )
     ).toBe('restarting in 3s');
     expect(statusText(row('a', { status: 'error' }), NOW)).toBe('unreadable');
+    // A ready spec not met yet: the command runs, it is not ready.
+    expect(
+      statusText(
+        row('a', { status: 'starting', pid: 7, started_at: 1, ready_at: null }),
+        NOW
+      )
+    ).toBe('starting\u2026');
+    expect(
+      statusText(row('a', { status: 'stopped', stop_reason: 'memory' }), NOW)
+    ).toBe('stopped (memory)');
+    expect(
+      statusText(row('a', { status: 'stopped', stop_reason: 'kernel' }), NOW)
+    ).toBe('stopped (kernel gone)');
   });
 
   it('formatCpu', () => {
