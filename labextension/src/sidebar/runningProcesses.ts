@@ -22,6 +22,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { isActive } from '../live/protocol';
+import { statusClass } from '../process/format';
 import { IProcessRow } from './model';
 import { IRowsChange } from './processFleet';
 
@@ -31,7 +32,7 @@ export interface IRunningFleet {
   readonly rowsChanged: ISignal<unknown, IRowsChange>;
 }
 
-/** The class of every item (plus `syft-pm-running-<status>`). */
+/** The class of every item (plus `syft-pm-running-<status>` and its tone). */
 export const RUNNING_ITEM_CLASS = 'syft-pm-running-item';
 
 export class RunningProcesses
@@ -119,7 +120,7 @@ export class RunningProcesses
     const status = row.state.status;
     const where = source === 'kernel' ? ' (this kernel only)' : '';
     return {
-      className: `${RUNNING_ITEM_CLASS} syft-pm-running-${status}`,
+      className: `${RUNNING_ITEM_CLASS} syft-pm-running-${status} ${statusClass(status)}`,
       context: key,
       icon: () => this._options.icon,
       label: () => name,

@@ -59,7 +59,7 @@ describe('RunningProcesses (the Running panel section)', () => {
     ]);
     expect(items.map(i => i.context)).toEqual(['mid', 'zeta', 'alpha']);
     expect(items[1].className).toBe(
-      `${RUNNING_ITEM_CLASS} syft-pm-running-running`
+      `${RUNNING_ITEM_CLASS} syft-pm-running-running syft-pm-tone-ok`
     );
     expect(items[1].icon()).toBe(icon);
     expect(items[1].labelTitle?.()).toBe('zeta\nrunning\npython zeta.py');
