@@ -11,6 +11,7 @@ import {
   formatBytes,
   formatCpu,
   formatUptime,
+  runnerText,
   statusClass
 } from '../process/format';
 import { PortUrl } from './ports';
@@ -140,7 +141,11 @@ class RowView {
     this.dot.title = s.status;
     this.set('status', this.status, statusText(row, nowMs));
     this.status.title = s.reason ?? s.error ?? '';
-    this.set('pid', this.pid, up && s.pid !== null ? `pid ${s.pid}` : '');
+    // A scheduler's process: where it runs says more than a pid on another host.
+    const where = s.runner ? runnerText(s.runner) : '';
+    const pid = up && s.pid !== null ? `pid ${s.pid}` : '';
+    this.set('pid', this.pid, where || pid);
+    this.pid.title = where ? 'Where it runs' : 'Process id';
     const m = up ? s.metrics : null;
     this.set('cpu', this.cpu, m ? formatCpu(m.cpu_percent) : '');
     this.set('mem', this.mem, m ? formatBytes(m.rss_bytes) : '');

@@ -78,6 +78,33 @@ describe('ProcessList rows', () => {
     );
   });
 
+  it('says where a scheduler runs a process instead of its pid', () => {
+    const { list } = makeList();
+    list.render(
+      [
+        row('train', {
+          status: 'running',
+          pid: 77,
+          runner: {
+            kind: 'slurm',
+            job_id: '42',
+            node: 'node07',
+            partition: 'gpu'
+          }
+        }),
+        row('wait', {
+          status: 'queued',
+          runner: { kind: 'slurm', job_id: '43', node: null, partition: null }
+        })
+      ],
+      NOW
+    );
+    const pid = (name: string) =>
+      list.rowNode(name)!.querySelector('.syft-pm-row-pid')!.textContent;
+    expect(pid('train')).toBe('slurm job 42 on node07 (gpu)');
+    expect(pid('wait')).toBe('slurm job 43 (queued)');
+  });
+
   it('shows what matters for finished processes and marks kernel rows', () => {
     const { list } = makeList();
     list.render(
