@@ -177,6 +177,11 @@ class ProcessManager:
         labels: dict[str, str] | None = None,
         logs: dict[str, int] | None = None,
         if_exists: str = "reuse",
+        ready: dict[str, Any] | None = None,
+        ready_timeout: float = 60.0,
+        max_memory: int | str | None = None,
+        bind: str | dict[str, Any] | None = None,
+        wait: str | None = None,
         **kwargs: Any,
     ) -> ProcessHandle:
         """Run ``func(*args, **kwargs)`` in a new interpreter of this Python, supervised.
@@ -185,6 +190,8 @@ class ProcessManager:
         keyword to the function itself, use ``functools.partial``. The name defaults to
         the function's name.
         """
+        if wait not in (None, "ready"):
+            raise SpecError(f"wait must be None or 'ready', not {wait!r}")
         pname = name if name is not None else _function_name(func)
         payload = _pickle_call(func, args, kwargs)
         config = build_config(
@@ -199,6 +206,10 @@ class ProcessManager:
             health=health,
             labels=labels,
             logs=logs,
+            ready=ready,
+            ready_timeout=ready_timeout,
+            max_memory=max_memory,
+            bind=bind,
         )
         # The payload lives in the process directory; its path is fixed once known.
         config["cmd"][-1] = str(self.registry.processes_dir / pname / "function.pkl")
@@ -208,7 +219,8 @@ class ProcessManager:
             "qualname": getattr(func, "__qualname__", None),
         }
         config["function_sha256"] = hashlib.sha256(payload).hexdigest()
-        return self._run_config(config, if_exists, payload=payload)
+        handle = self._run_config(config, if_exists, payload=payload)
+        return handle.wait_ready() if wait == "ready" else handle
 
     def get(self, name: str) -> ProcessHandle:
         """The handle of ``name``; ProcessNotFoundError if there is no such entry."""

@@ -153,3 +153,14 @@ def test_cli_run_wait_ready(home: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert f"(when port {port})" in info.stdout
+
+
+def test_run_function_wait_ready(pm: ProcessManager) -> None:
+    import functools
+    import http.server
+
+    port = free_port()
+    serve = functools.partial(http.server.test, port=port, bind="127.0.0.1")
+    h = pm.run_function(serve, name="fn-web", ready={"port": port}, wait="ready")
+    assert h.status == "running" and h.ready_at is not None
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
