@@ -3,7 +3,12 @@
  * (status, resources, ports, health, lifecycle, command, origin) and what
  * `info()` adds (provenance, registry, log files, the rest of the config).
  */
-import { formatBytes, formatCpu, formatUptime } from '../../process/format';
+import {
+  bindText,
+  formatBytes,
+  formatCpu,
+  formatUptime
+} from '../../process/format';
 import { IProcessRow, rowUptime, statusText } from '../model';
 import { PortUrl } from '../ports';
 import { isUp, LOG_STREAMS } from '../../live/protocol';
@@ -163,10 +168,14 @@ export function renderFacts(
     );
   }
   add('Restarts', String(s.restarts ?? 0));
+  add('Restart reason', s.restarts ? s.restart_reason : '');
   add('Restart policy', s.restart_policy);
+  add('Memory limit', s.max_memory ? formatBytes(s.max_memory) : '');
+  add('Bound to', s.bind ? bindText(s.bind) : '');
   add('Exit code', s.exit_code === null ? '' : String(s.exit_code));
   add('Signal', s.signal);
   add('Started', fmtTime(s.started_at));
+  add('Ready', fmtTime(s.ready_at));
   add('Ended', isUp(s.status) ? '' : fmtTime(s.ended_at));
   add('Stop reason', s.stop_reason);
   add('Next restart', fmtTime(s.next_restart_at));
