@@ -47,12 +47,14 @@ else:
     import _signal as signal
 
 #: How run() starts a supervisor, before ``<process_dir> <run_id> <ready_fd>``: without
-#: the user's site directory or PYTHON* variables (``-s -E``) and through ``-c`` rather
-#: than ``-m`` (runpy alone would bring contextlib, collections and importlib.util). Its
-#: cwd is the package's parent, first on sys.path. The command line still names
+#: ``site`` or PYTHON* variables (``-s -S -E``; everything it runs is the standard
+#: library and this package) and through ``-c`` rather than ``-m`` (runpy alone would
+#: bring contextlib, collections and importlib.util). Its cwd is the package's parent,
+#: which ``-c`` puts first on sys.path. The command line still names
 #: ``syft_pm.supervisor``, which is how running supervisors are recognised.
 SUPERVISOR_ARGS = (
     "-s",
+    "-S",
     "-E",
     "-c",
     "from syft_pm.supervisor import main; raise SystemExit(main())",

@@ -22,7 +22,18 @@ from syft_pm.supervisor import SUPERVISOR_ARGS
 
 PKG_PARENT = Path(syft_pm.__file__).resolve().parent.parent
 #: What used to make an idle supervisor 5.8 MiB: none of it is needed to supervise.
-HEAVY = ("psutil", "json", "enum", "ctypes", "typing", "pathlib", "contextlib", "runpy", "re")
+HEAVY = (
+    "psutil",
+    "json",
+    "enum",
+    "ctypes",
+    "typing",
+    "pathlib",
+    "contextlib",
+    "runpy",
+    "re",
+    "site",
+)
 
 
 def test_the_supervisors_steady_state_imports_nothing_heavy() -> None:
@@ -59,7 +70,7 @@ def test_a_supervisor_is_started_isolated_and_never_loads_psutil(
     sup = psutil.Process(h.state["supervisor_pid"])
     cmd = sup.cmdline()
     assert any("syft_pm.supervisor" in c for c in cmd), cmd
-    assert "-m" not in cmd and "-E" in cmd and "-s" in cmd, cmd
+    assert "-m" not in cmd and "-E" in cmd and "-S" in cmd, cmd
     h.stop(timeout=0.5)
     assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == "zombie"
     assert not psutil.pid_exists(other) or psutil.Process(other).status() == "zombie"
