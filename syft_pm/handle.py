@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import procutil
+from . import procutil, runners
 from .logs import LogStream
 from .logwriter import DEFAULT_BACKUPS
 from .registry import ProcessRecord, Registry
@@ -291,6 +291,7 @@ class ProcessHandle:
                 for which in ("stdout", "stderr")
             },
             "error": rec.error,
+            "runner": runners.where(rec.config, st),
         }
 
     def _repr_mimebundle_(

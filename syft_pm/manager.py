@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import procutil, provenance
+from . import procutil, provenance, runners
 from .handle import ProcessHandle
 from .liveness import LiveSupervisor, live_supervisor
 from .names import validate_name
@@ -43,6 +43,7 @@ from .registry import (
     fsync_file,
     note_home_in_use,
     read_json,
+    write_stop_request,
 )
 from .spec import (
     FINGERPRINT_KEYS,
@@ -124,6 +125,9 @@ class ProcessManager:
         max_memory: int | str | None = None,
         bind: str | dict[str, Any] | None = None,
         wait: str | None = None,
+        runner: str | None = None,
+        resources: dict[str, Any] | None = None,
+        runner_options: dict[str, Any] | None = None,
     ) -> ProcessHandle:
         """Start ``cmd`` under a supervisor as ``name``; return once it has a live pid.
 
@@ -138,6 +142,12 @@ class ProcessManager:
         ``max_memory="2G"`` restarts the process (stops it with ``restart="no"``) when
         its tree stays above that. ``bind="kernel"`` stops it when the calling kernel
         shuts down or dies (not when it restarts).
+
+        ``runner="slurm"`` runs the supervisor as a Slurm job instead of on this host,
+        with ``resources`` (``{"cpus": 2, "memory": "4G", "gpus": 1, "time":
+        "02:00:00"}``) and ``runner_options`` (``partition``, ``account``, ``qos``,
+        ``sbatch_args``); it returns at once with the process ``queued``
+        (see docs/clusters.md).
         """
         if wait not in (None, "ready"):
             raise SpecError(f"wait must be None or 'ready', not {wait!r}")
@@ -158,6 +168,9 @@ class ProcessManager:
             ready_timeout=ready_timeout,
             max_memory=max_memory,
             bind=bind,
+            runner=runner,
+            resources=resources,
+            runner_options=runner_options,
         )
         handle = self._run_config(config, if_exists)
         return handle.wait_ready() if wait == "ready" else handle
@@ -177,6 +190,9 @@ class ProcessManager:
         labels: dict[str, str] | None = None,
         logs: dict[str, int] | None = None,
         if_exists: str = "reuse",
+        runner: str | None = None,
+        resources: dict[str, Any] | None = None,
+        runner_options: dict[str, Any] | None = None,
         ready: dict[str, Any] | None = None,
         ready_timeout: float = 60.0,
         max_memory: int | str | None = None,
@@ -206,6 +222,9 @@ class ProcessManager:
             health=health,
             labels=labels,
             logs=logs,
+            runner=runner,
+            resources=resources,
+            runner_options=runner_options,
             ready=ready,
             ready_timeout=ready_timeout,
             max_memory=max_memory,
@@ -341,6 +360,8 @@ class ProcessManager:
             pdir / ENVIRON_FILE, {"schema": SCHEMA_VERSION, "environ": env}, fsync=False
         )
         env[procutil.ENV_SUPERVISOR] = "1"
+        if runners.is_remote(config):
+            return self._submit(config, env)
         r, w = os.pipe()
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
@@ -379,6 +400,29 @@ class ProcessManager:
             raise ProcessStartError(f"{name}: {msg.get('error') or 'could not start'}")
         return ProcessHandle(self, name, self.registry.record(name))
 
+    def _submit(self, config: dict[str, Any], env: dict[str, str]) -> ProcessHandle:
+        """Hand the supervisor to the scheduler; the process is ``queued`` until its
+        allocation starts (the supervisor then writes ``starting``/``running``)."""
+        from .runners import slurm
+
+        name, run_id = config["name"], config["run_id"]
+        pdir = self.registry.process_dir(name)
+        argv = slurm.sbatch_argv(name, pdir, run_id, config["runner"])
+        try:
+            job_id = slurm.submit(argv, env)
+        except slurm.SlurmError as e:
+            self._record_failure(name, run_id, f"the job was not submitted: {e}")
+            raise ProcessStartError(f"{name}: the job was not submitted: {e}") from None
+        state = initial_state(
+            run_id,
+            time.time(),
+            status="queued",
+            reason="submitted to Slurm",
+            runner={"kind": "slurm", "job_id": job_id},
+        )
+        atomic_write_json(pdir / "state.json", state)
+        return ProcessHandle(self, name, self.registry.record(name))
+
     def _record_failure(self, name: str, run_id: str, reason: str) -> None:
         now = time.time()
         state = {
@@ -409,6 +453,10 @@ class ProcessManager:
 
     def _repair_locked(self, name: str) -> ProcessRecord:
         rec = self.registry.record(name)
+        if runners.is_remote(rec.config):
+            from .runners import remote
+
+            return remote.repair(rec)
         if not _needs_repair(rec):
             if rec.error or _supervisor_recorded_dead(rec):
                 # Unreadable, or naming a dead supervisor while a live one holds the
@@ -492,6 +540,11 @@ class ProcessManager:
             return self._stop_locked(rec, timeout)
 
     def _stop_locked(self, rec: ProcessRecord, timeout: float) -> ProcessRecord:
+        if runners.is_remote(rec.config):
+            from .runners import remote
+
+            remote.stop(rec, timeout)
+            return self.registry.record(rec.name)
         if rec.status not in ACTIVE_STATUSES:
             return rec
         st = rec.state
@@ -510,16 +563,7 @@ class ProcessManager:
             }
         signum = 15
         try:
-            atomic_write_json(
-                rec.directory / "control.json",
-                {
-                    "schema": SCHEMA_VERSION,
-                    "action": "stop",
-                    "timeout": timeout,
-                    "requested_at": time.time(),
-                    "run_id": st.get("run_id"),
-                },
-            )
+            write_stop_request(rec.directory, timeout, st.get("run_id"))
         except OSError:
             # A full disk: the request travels as a signal instead (needs no space);
             # the supervisor then uses the configured stop timeout.
@@ -677,6 +721,11 @@ def observed(rec: ProcessRecord, registry: Registry) -> ProcessRecord:
     what every read path (get, list, refresh, info, the watcher) shows, so a browser's
     GET can never kill leftovers or rewrite state.
     """
+    if runners.is_remote(rec.config):
+        # Elsewhere a pid means nothing: the heartbeat and the scheduler decide.
+        from .runners import remote
+
+        return remote.observe(rec)
     if rec.error:
         live = live_supervisor(rec.directory)
         if live is None:

@@ -28,6 +28,7 @@ from .names import validate_name
 from .ready import validate_ready
 from .ready import validate_timeout as validate_ready_timeout
 from .registry import SCHEMA_VERSION
+from .runners import runner_config
 
 RESTART_POLICIES = ("no", "on-failure", "always")
 IF_EXISTS = ("reuse", "replace", "error")
@@ -105,6 +106,9 @@ def build_config(
     ready_timeout: float = 60.0,
     max_memory: int | str | None = None,
     bind: str | dict[str, Any] | None = None,
+    runner: str | None = None,
+    resources: dict[str, Any] | None = None,
+    runner_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate everything and return the config.json body (without provenance/run id)."""
     validate_name(name)
@@ -171,6 +175,9 @@ def build_config(
             "max_memory": parse_memory(max_memory),
             "bind": bind_config(bind),
         }
+        remote = runner_config(runner, resources, runner_options)
+        if remote is not None:  # absent for the local runner, as before runners existed
+            extras["runner"] = remote
     except ValueError as e:
         raise SpecError(str(e)) from None
     return {
@@ -198,7 +205,7 @@ def fingerprint(config: dict[str, Any]) -> str:
     fields = {k: config.get(k) for k in FINGERPRINT_KEYS}
     # Newer keys count only when set, so entries started before they existed keep
     # their fingerprint (a reuse after an upgrade is still a reuse).
-    for key in ("ready", "max_memory", "bind"):
+    for key in ("ready", "max_memory", "bind", "runner"):
         if config.get(key) is not None:
             fields[key] = fingerprint_part(config[key]) if key == "bind" else config[key]
     body = json.dumps(fields, sort_keys=True)

@@ -232,6 +232,17 @@ class Supervisor:
         self.monitor: Any = None
         self.watchdog: Any = None  # ready / max_memory / bind (watchdog.py), when configured
         self.writers: dict[int, LogWriter] = {}
+        # A scheduler's job (runner "slurm"): readers elsewhere cannot see our pids, so
+        # we record where we run and keep a heartbeat (syft_pm.runners.heartbeat).
+        self.heartbeat: Any = None
+        runner = self.config.get("runner")
+        if isinstance(runner, dict) and runner.get("kind") not in (None, "local"):
+            from .runners.heartbeat import Heartbeat
+            from .runners.slurm import job_environment
+
+            where = {"kind": runner.get("kind"), **job_environment()}
+            self.state["runner"] = where
+            self.heartbeat = Heartbeat(process_dir, where)
         self.env = self._child_env()
         self.devnull = os.open(os.devnull, os.O_RDWR)
         self.out_r, self.out_w = self._pipe()
@@ -545,6 +556,8 @@ class Supervisor:
 
     def _next_timeout(self) -> float | None:
         deadlines = [d for d in (self.ttl_deadline, self.restart_at) if d is not None]
+        if self.heartbeat is not None:
+            deadlines.append(self.heartbeat.due())
         if self.state_dirty:
             deadlines.append(self.state_retry_at)
         if not deadlines:
@@ -566,6 +579,12 @@ class Supervisor:
                 self.apply_health()
             if self.state_dirty and time.time() >= self.state_retry_at:
                 self.flush_state()
+            if self.heartbeat is not None and time.time() >= self.heartbeat.due():
+                self.heartbeat.beat(self.child, self.state.get("create_time"))
+                # On a cluster nobody can signal us: a stop request is the control file,
+                # looked for at every heartbeat.
+                if self._read_control() is not None:
+                    return self.stop()
             if self.watchdog is not None and self.watchdog.pending():
                 code = self.watchdog.apply()
                 if code is not None:
@@ -660,6 +679,17 @@ class Supervisor:
                 timeout = float(self.config.get("stop_timeout") or timeout)
                 with _suppress(TypeError, ValueError):
                     timeout = float((control or {}).get("timeout", timeout))
+            elif self.heartbeat is not None:
+                # Nobody asked (no control file): the scheduler ended the job, and it
+                # says why (time limit, preemption...); readers ask again if it could not.
+                stop_reason, reason = "scheduler", "the scheduler ended the job"
+                with _suppress(Exception):
+                    from .runners import slurm
+
+                    job_id = self.heartbeat.where.get("job_id")
+                    info = slurm.job(str(job_id)) if job_id else None
+                    if info is not None and info.ended:
+                        reason = slurm.ended_reason(info)
         self.write_state(
             status="stopping", reason=reason, stop_reason=stop_reason, next_restart_at=None
         )
@@ -669,7 +699,8 @@ class Supervisor:
         self.kill_tree(timeout)
         self.drain()
         fields = self._exit_fields(self.child_status) if self.child is not None else {}
-        self.final_state(status="stopped", ended_at=time.time(), **fields)
+        final = "failed" if stop_reason == "scheduler" else "stopped"
+        self.final_state(status=final, ended_at=time.time(), **fields)
         return 0
 
     def _read_control(self) -> dict[str, Any] | None:
