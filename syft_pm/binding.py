@@ -97,10 +97,13 @@ def find_kernel(conn_file: str, skip: int | None = None) -> int | None:
         except OSError:
             continue
         if needle in cmdline:
-            args = cmdline.split(b"\0")
-            # The kernel itself names the file after -f; a launcher wrapper may too,
-            # which is fine: it lives exactly as long as the kernel it runs.
-            if any(a in (conn_file.encode(), needle) or a.endswith(b"/" + needle) for a in args):
+            # The kernel names the file after -f (a launcher wrapper may too, which is
+            # fine: it lives as long as the kernel it runs); a client such as
+            # `jupyter console --existing FILE` names it otherwise and is not a kernel.
+            value = connection_file([a.decode(errors="replace") for a in cmdline.split(b"\0")])
+            if value is not None and (
+                value == conn_file or os.path.basename(value) == os.path.basename(conn_file)  # noqa: PTH119
+            ):
                 return int(entry)
     return None
 

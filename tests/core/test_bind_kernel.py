@@ -80,3 +80,25 @@ def test_bound_process_follows_its_kernel(home: Path, tmp_path: Path, pm: Proces
         kc.stop_channels()
         if kid in mkm.list_kernel_ids():
             mkm.shutdown_kernel(kid, now=True)
+
+
+def test_find_kernel_by_connection_file(tmp_path: Path) -> None:
+    import subprocess
+
+    from syft_pm.binding import find_kernel
+
+    conn = str(tmp_path / "kernel-abc123.json")
+    sleep = [PY, "-c", "import time; time.sleep(60)"]
+    client = subprocess.Popen([*sleep, "--existing", conn])  # a client, not a kernel
+    try:
+        assert find_kernel(conn) is None
+        kernel = subprocess.Popen([*sleep, "-f", conn])
+        try:
+            assert find_kernel(conn) == kernel.pid
+        finally:
+            kernel.kill()
+            kernel.wait()
+        assert find_kernel(conn) is None
+    finally:
+        client.kill()
+        client.wait()
