@@ -405,8 +405,11 @@ def lean_tree(me: int, run_id: str, skip: Iterable[int] = ()) -> list[tuple[int,
         stack.extend(kids.get(pid, ()))
     needle = f"\0{ENV_RUN_ID}={run_id}\0".encode()
     uid = os.getuid()
+    # The run id is new with our run: a process started before us cannot carry it, so
+    # only younger processes' environments are read (most of a machine is older).
+    born = table[me][1] if me in table else 0
     for pid, (_, start) in table.items():
-        if pid == me or pid in found:
+        if pid == me or pid in found or start < born:
             continue
         try:
             if uid != 0 and os.stat(f"/proc/{pid}").st_uid != uid:  # noqa: PTH116
