@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import procutil
 from .handle import ProcessHandle
 from .manager import ProcessManager, _needs_repair, _stored_environ
 from .registry import LockTimeout, ProcessRecord
@@ -97,14 +98,17 @@ def resurrect_one(pm: ProcessManager, name: str, lock_timeout: float = 5.0) -> R
         return None  # a start or stop is under way: the next pass looks again
 
 
-def resurrect(pm: ProcessManager | None = None) -> builtins.list[Resurrected]:
-    """Bring back every process that should be; what was done, one entry per process."""
+def resurrect(
+    pm: ProcessManager | None = None, names: builtins.list[str] | None = None
+) -> builtins.list[Resurrected]:
+    """Bring back every process that should be (of ``names``, default all); what was
+    done, one entry per process."""
     if pm is None:
         from .manager import default_manager
 
         pm = default_manager()
     done = []
-    for name in pm.registry.names():
+    for name in pm.registry.names() if names is None else names:
         try:
             result = resurrect_one(pm, name)
         except Exception as e:  # noqa: BLE001 - one broken entry must not stop the rest
@@ -115,6 +119,57 @@ def resurrect(pm: ProcessManager | None = None) -> builtins.list[Resurrected]:
     return done
 
 
+class Scanner:
+    """Which entries might need resurrecting, cheaply enough to ask every few seconds of
+    a thousand: an entry's files are read again only when they changed (inode and
+    mtime of config.json and state.json); what is left per pass is a ``stat`` per
+    entry and, for the active ones with a policy that keeps them up, one read of
+    ``/proc/<supervisor pid>/stat``. A candidate is then checked in full, under its lock.
+    """
+
+    def __init__(self) -> None:
+        # name -> (file key, supervisor pid and create time if it is a kept-up active entry)
+        self._seen: dict[str, tuple[tuple[int, ...], tuple[object, object] | None]] = {}
+
+    def candidates(self, pm: ProcessManager) -> builtins.list[str]:
+        names = pm.registry.names()
+        for gone in set(self._seen) - set(names):
+            del self._seen[gone]
+        out = []
+        for name in names:
+            d = pm.registry.processes_dir / name
+            try:
+                cs, ss = (d / "config.json").lstat(), (d / "state.json").lstat()
+            except OSError:
+                self._seen.pop(name, None)
+                continue
+            key = (cs.st_ino, cs.st_mtime_ns, ss.st_ino, ss.st_mtime_ns)
+            seen = self._seen.get(name)
+            if seen is None or seen[0] != key:
+                rec = pm.registry.record(name)
+                kept_up = (
+                    not rec.error
+                    and rec.config.get("restart") in POLICIES
+                    and rec.status in ACTIVE_STATUSES
+                )
+                sup = (
+                    (rec.state.get("supervisor_pid"), rec.state.get("supervisor_create_time"))
+                    if kept_up
+                    else None
+                )
+                seen = self._seen[name] = (key, sup)
+            sup = seen[1]
+            if sup is None:
+                continue
+            pid, ctime = sup
+            if not procutil.is_alive(
+                pid if isinstance(pid, int) else None,
+                float(ctime) if isinstance(ctime, (int, float)) else None,
+            ):
+                out.append(name)
+        return out
+
+
 class ResurrectThread:
     """The server extension's resurrector: a pass at start, then one every ``interval``
     seconds, on a daemon thread of its own (never the event loop)."""
@@ -122,6 +177,7 @@ class ResurrectThread:
     def __init__(self, home: Path, interval: float = 5.0) -> None:
         self.home = home
         self.interval = interval
+        self.scanner = Scanner()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="syft-pm-resurrect", daemon=True)
 
@@ -138,7 +194,7 @@ class ResurrectThread:
         while not self._stop.is_set():
             try:
                 pm = pm or ProcessManager(self.home)
-                for r in resurrect(pm):
+                for r in resurrect(pm, self.scanner.candidates(pm)):
                     if r.error:
                         log.warning(
                             "syft_pm: could not bring %s back (%s): %s", r.name, r.reason, r.error

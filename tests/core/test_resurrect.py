@@ -109,3 +109,18 @@ def test_cli_resurrect(pm: ProcessManager) -> None:
     )
     assert f"web: brought back ({REASON_KILLED})" in out.stdout
     wait_for(lambda: h.status == "running", what="web running again")
+
+
+def test_scanner_finds_only_killed_kept_up_entries(pm: ProcessManager) -> None:
+    from syft_pm.resurrect import Scanner
+
+    pm.run("kept", SLEEP, restart="always")
+    pm.run("plain", SLEEP)
+    scanner = Scanner()
+    assert scanner.candidates(pm) == []
+    kill_supervisor(pm, "plain")
+    assert scanner.candidates(pm) == []  # restart="no": not ours to bring back
+    kill_supervisor(pm, "kept")  # no file changes: found by the supervisor's liveness
+    assert scanner.candidates(pm) == ["kept"]
+    assert [r.name for r in resurrect(pm, scanner.candidates(pm))] == ["kept"]
+    assert scanner.candidates(pm) == []
