@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..registry import Registry
-from .watcher import Subscription, Watcher, WatcherThread
+from .watcher import Subscription, Watcher
+from .watcher_thread import WatcherThread
 
 JSON = dict[str, Any]
 Send = Callable[[JSON], None]

@@ -127,7 +127,8 @@ def test_bad_runner_arguments_are_refused_before_anything_starts(tmp_path: Any) 
 def test_the_watcher_polls_a_remote_process(cluster: SlurmCluster, pm: ProcessManager) -> None:
     """Another host's writes wake no inotify watch here: with inotify off and a 30 s idle
     pace, a Slurm process's lines and state still reach a view within a second or two."""
-    from syft_pm.live.watcher import Watcher, WatcherThread
+    from syft_pm.live.watcher import Watcher
+    from syft_pm.live.watcher_thread import WatcherThread
 
     watcher = Watcher(pm.registry)
     thread = WatcherThread(watcher, use_inotify=False, tick=30.0, idle_tick=30.0)

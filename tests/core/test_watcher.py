@@ -16,7 +16,8 @@ import pytest
 from pmtest import PY, wait_for
 
 from syft_pm.live import protocol
-from syft_pm.live.watcher import Watcher, WatcherThread
+from syft_pm.live.watcher import Watcher
+from syft_pm.live.watcher_thread import WatcherThread
 from syft_pm.logwriter import LogWriter
 from syft_pm.manager import ProcessManager
 from syft_pm.registry import atomic_write_json

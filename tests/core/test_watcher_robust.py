@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from pmtest import PY, wait_for
 
-from syft_pm.live.watcher import Watcher, WatcherThread
+from syft_pm.live.watcher import Watcher
+from syft_pm.live.watcher_thread import WatcherThread
 from syft_pm.manager import ProcessManager
 
 SLEEPER = [PY, "-c", "import time; time.sleep(300)"]
