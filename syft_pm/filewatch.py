@@ -1,12 +1,13 @@
-"""Sleep until a directory changes: inotify (ctypes, Linux), else a polling tick.
+"""Sleep until a directory changes: inotify (ctypes, Linux), else the caller polls.
 
-Core code that follows a log (:meth:`syft_pm.logs.LogStream.follow`, ``syft-pm logs
--f``) must wake when a line is written, not on the next tick of a poll: a poll every
-100 ms made a line reach the terminal 50 ms late on average. The core cannot import the
-live layer, so this is the core's own small wrapper (the live watcher has a larger one).
-Anything that goes wrong here (no inotify, the per-user instance limit reached) makes
-:func:`open_dir_watch` return None and the caller polls: an optimisation, never a
-requirement.
+One wrapper for the whole package: the live watcher watches every process directory of
+a registry with one :class:`Inotify`, and core code that follows a log
+(:meth:`syft_pm.logs.LogStream.follow`, ``syft-pm logs -f``) watches one directory with
+:func:`open_dir_watch`, so a written line wakes it at once instead of at a polling tick
+(a poll every 100 ms made a line reach the terminal 50 ms late on average). It lives in
+the core because the core follows logs and may not import the live layer. Anything that
+goes wrong here (no inotify, the per-user instance limit reached) returns None and the
+caller polls: an optimisation, never a requirement.
 """
 
 from __future__ import annotations
@@ -32,28 +33,45 @@ DIR_MASK = (
 )
 
 
-class DirWatch:
-    """One inotify instance watching one directory; ``wait(timeout)`` is True on a change."""
+class Inotify:
+    """One inotify instance watching any number of directories; ``wait(timeout)`` is True
+    when something in one of them changed (the pending events are consumed: one wake
+    covers a burst)."""
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self) -> None:
         import ctypes
         import ctypes.util
 
         name = ctypes.util.find_library("c") or "libc.so.6"
-        libc = ctypes.CDLL(name, use_errno=True)
-        fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+        self._libc = ctypes.CDLL(name, use_errno=True)
+        self._errno = ctypes.get_errno
+        fd = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if fd < 0:
             err = ctypes.get_errno()
             raise OSError(err, f"inotify_init1: {os.strerror(err)}")
-        if libc.inotify_add_watch(fd, os.fsencode(directory), DIR_MASK) < 0:
-            err = ctypes.get_errno()
-            os.close(fd)
-            raise OSError(err, f"inotify_add_watch: {os.strerror(err)}")
         self.fd: int = fd
+        self._watches: dict[str, int] = {}
+
+    def watch(self, path: str | os.PathLike[str], mask: int = DIR_MASK) -> bool:
+        key = os.fspath(path)
+        if key in self._watches:
+            return True
+        wd = self._libc.inotify_add_watch(self.fd, os.fsencode(key), mask)
+        if wd < 0:
+            return False
+        self._watches[key] = wd
+        return True
+
+    def forget(self, path: str | os.PathLike[str]) -> None:
+        wd = self._watches.pop(os.fspath(path), None)
+        if wd is not None:
+            # The kernel drops the watch itself when the directory is deleted.
+            self._libc.inotify_rm_watch(self.fd, wd)
+
+    def watched(self) -> set[str]:
+        return set(self._watches)
 
     def wait(self, timeout: float | None) -> bool:
-        """Block until something in the directory changes or ``timeout`` passes; the
-        pending events are consumed (one wake covers a burst)."""
         if self.fd < 0 or not wait_readable([self.fd], timeout):
             return False
         self.drain()
@@ -64,7 +82,7 @@ class DirWatch:
             try:
                 if not os.read(self.fd, 65536):
                     return
-            except (BlockingIOError, OSError):
+            except OSError:  # BlockingIOError: nothing more pending
                 return
 
     def close(self) -> None:
@@ -72,11 +90,25 @@ class DirWatch:
             with contextlib.suppress(OSError):
                 os.close(self.fd)
             self.fd = -1
+        self._watches.clear()
 
 
-def open_dir_watch(directory: str | os.PathLike[str]) -> DirWatch | None:
-    """A :class:`DirWatch` on ``directory``, or None where inotify cannot be had."""
+#: What a log follower holds: an :class:`Inotify` on the log's directory.
+DirWatch = Inotify
+
+
+def open_inotify() -> Inotify | None:
+    """An :class:`Inotify`, or None where inotify cannot be had."""
     try:
-        return DirWatch(directory)
+        return Inotify()
     except (OSError, AttributeError, ImportError):
         return None
+
+
+def open_dir_watch(directory: str | os.PathLike[str]) -> Inotify | None:
+    """An :class:`Inotify` watching ``directory``, or None where that cannot be had."""
+    ino = open_inotify()
+    if ino is not None and not ino.watch(directory):
+        ino.close()
+        return None
+    return ino

@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from .inotify import Inotify, open_inotify
+from ..filewatch import Inotify, open_inotify
 from .watcher import Watcher
 
 log = logging.getLogger(__name__)
