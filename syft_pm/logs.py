@@ -236,15 +236,25 @@ def _last_newline_end(fd: int, start: int, end: int) -> int:
     return start
 
 
-def _count_newlines(fd: int, start: int, end: int) -> int:
+def _count_lines(fd: int, start: int, end: int) -> int:
+    """Lines ending in ``[start, end)``, as a reader sees them: a stored piece that
+    continues the line before it (a line the writer cut, or one whose end arrived more
+    than a second later) ends no line of its own, so it is not counted."""
+    import re
+
+    cont = re.compile(rb"\n[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z\+")
     count = 0
     pos = start
     while pos < end:
-        data = os.pread(fd, min(_MAX_BLOCK, end - pos), pos)
+        n = min(_MAX_BLOCK, end - pos)
+        # A little more than the block: a piece's stamp may straddle the block's end.
+        data = os.pread(fd, n + PREFIX_LEN, pos)
         if not data:
             break
-        count += data.count(b"\n")
-        pos += len(data)
+        own = len(data[:n])
+        count += data.count(b"\n", 0, own)
+        count -= sum(1 for m in cont.finditer(data) if m.start() < own)
+        pos += own
     return count
 
 
@@ -539,7 +549,7 @@ class LogStream:
             bidx, boff = boundary
             for idx in range(bidx + 1):
                 f, start, stop = ranges[idx]
-                skipped += _count_newlines(f.fd, start, boff if idx == bidx else stop)
+                skipped += _count_lines(f.fd, start, boff if idx == bidx else stop)
         got.reverse()
         return ReadResult([parse_line(r) for r in got], cursor, skipped)
 

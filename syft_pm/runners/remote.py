@@ -108,9 +108,9 @@ def _ended(rec: ProcessRecord, info: slurm.JobInfo) -> ProcessRecord:
     )
 
 
-def _ask(jid: str) -> slurm.JobInfo | None:
+def _ask(jid: str, *, fresh: bool = False) -> slurm.JobInfo | None:
     try:
-        return slurm.job(jid)
+        return slurm.job(jid, fresh=fresh)
     except slurm.SlurmError:
         return None
 
@@ -133,11 +133,16 @@ def stop(rec: ProcessRecord, timeout: float) -> None:
     if jid is None:
         _record_stopped(rec, "stopped on request (it was never submitted)")
         return
-    info = _ask(jid)
-    if seen.status == "queued" or (info is not None and info.pending):
-        slurm.cancel(jid)
-        _record_stopped(rec, f"stopped on request (Slurm job {jid} cancelled while queued)")
-        return
+    if rec.status == "queued":
+        # The supervisor has not written yet: if Slurm still holds the job, cancel it
+        # (asked afresh, not from the cache: it may have started a moment ago).
+        info = _ask(jid, fresh=True)
+        if info is not None and info.pending:
+            slurm.cancel(jid)
+            _record_stopped(rec, f"stopped on request (Slurm job {jid} cancelled while queued)")
+            return
+    # Running, or about to: the supervisor reads the request at its first loop and then
+    # at every heartbeat.
     write_stop_request(rec.directory, timeout, rec.state.get("run_id"))
     if _wait_final(rec, timeout + STOP_GRACE):
         return

@@ -170,7 +170,10 @@ def jobs(job_ids: list[str]) -> dict[str, JobInfo]:
     return _cache.get([j for j in job_ids if j])
 
 
-def job(job_id: str) -> JobInfo:
+def job(job_id: str, *, fresh: bool = False) -> JobInfo:
+    """What the scheduler says about one job (``fresh``: ask now, not from the cache)."""
+    if fresh:
+        _cache.forget(job_id)
     return jobs([job_id]).get(job_id) or JobInfo(job_id, "UNKNOWN")
 
 

@@ -96,7 +96,7 @@ def test_a_job_killed_by_its_time_limit_says_why(cluster: SlurmCluster, pm: Proc
     cluster.run("scontrol", "update", f"JobId={job}", "TimeLimit=00:00:01")
     wait_for(lambda: h.refresh().status == "failed", timeout=150, what="the time limit")
     assert "time limit" in (h.reason or ""), h.reason
-    assert job not in cluster.queue()
+    wait_for(lambda: job not in cluster.queue(), timeout=60, what="the job to be gone")
 
 
 @pytest.mark.timeout(240)

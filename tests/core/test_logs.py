@@ -254,3 +254,18 @@ def test_search_stops_at_its_byte_budget_and_when_cancelled(tmp_path):
 
     found, complete = ls.search_bounded("needle", 10, cancelled=gone)
     assert not complete and found == [] and calls["n"] == 3
+
+
+def test_skipped_counts_lines_not_the_pieces_of_cut_ones(tmp_path):
+    """A line stored in pieces (cut at 64 KiB here) is one skipped line, not three."""
+    from syft_pm.logwriter import LINE_MAX
+
+    path = tmp_path / "stdout.log"
+    w = LogWriter(str(path))
+    w.write(b"x" * (2 * LINE_MAX + 10) + b"\n")
+    w.write(b"".join(b"line %d\n" % i for i in range(10)))
+    w.close()
+    ls = LogStream(path)
+    lines, _, skipped = ls.read_since({"ino": 0, "off": 0}, max_lines=5)
+    assert [x.text for x in lines] == [f"line {i}" for i in range(5, 10)]
+    assert skipped == 1 + 5
