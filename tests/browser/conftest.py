@@ -331,7 +331,9 @@ class Lab:
         )
 
     def open_sidebar(self) -> Any:
-        self.page.click('.jp-SideBar [data-id="syft-pm-sidebar"]')
+        # The command activates the panel; a click on its tab would toggle it, closing a
+        # panel that the layout an earlier test left behind already shows.
+        self.command("syft-pm:open-sidebar")
         return self.page.wait_for_selector("#syft-pm-sidebar", state="visible")
 
     def open_notebook(self, name: str) -> None:
