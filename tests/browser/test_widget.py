@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,8 @@ import syft_pm
 LabServer = Any
 Lab = Any
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+#: SYFT_PM_SCREENSHOTS=1 writes the README's pictures of the widget (docs/images).
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PROCESS_MIME = "application/vnd.syft-pm.process+json"
@@ -205,6 +208,8 @@ def test_widget_only_frontend_stays_live_and_stops(wlab: Lab, widget_only: LabSe
     seen = wait_ticks_after(wlab.page, name, last_tick(wlab.page, name) + 3)
     seen = wait_ticks_after(wlab.page, name, seen + 5)
     wait_ticks_after(wlab.page, name, seen + 5)
+    if os.environ.get("SYFT_PM_SCREENSHOTS"):
+        cell.screenshot(path=str(IMAGES / f"widget-{'colab' if colab else 'vscode'}.png"))
     push = cell.query_selector(".syft-pm-widget").get_attribute("data-push")
     if colab:
         # Pushes from the kernel thread never arrived: the view noticed the gap and
