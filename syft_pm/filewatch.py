@@ -24,6 +24,7 @@ IN_MOVED_FROM = 0x00000040
 IN_MOVED_TO = 0x00000080
 IN_CREATE = 0x00000100
 IN_DELETE = 0x00000200
+IN_Q_OVERFLOW = 0x00004000
 IN_NONBLOCK = 0o4000
 IN_CLOEXEC = 0o2000000
 #: A log line (modify), a rotation (moves), a recreated or removed log, a state.json
@@ -76,6 +77,31 @@ class Inotify:
             return False
         self.drain()
         return True
+
+    def changed(self) -> set[str] | None:
+        """The watched directories with pending events (consuming them), or None when
+        the kernel's queue overflowed and any of them may have changed."""
+        import struct
+
+        paths = {wd: path for path, wd in self._watches.items()}
+        found: set[str] = set()
+        overflow = False
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:  # BlockingIOError: nothing more pending
+                break
+            if not data:
+                break
+            pos = 0
+            while pos + 16 <= len(data):
+                wd, mask, _cookie, size = struct.unpack_from("iIII", data, pos)
+                pos += 16 + size
+                if mask & IN_Q_OVERFLOW or wd not in paths:
+                    overflow = overflow or bool(mask & IN_Q_OVERFLOW)
+                    continue
+                found.add(paths[wd])
+        return None if overflow else found
 
     def drain(self) -> None:
         while True:

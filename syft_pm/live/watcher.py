@@ -53,11 +53,15 @@ def _alive(key: tuple[Any, Any]) -> bool:
     return procutil.is_alive(pid, create_time)
 
 
-def _file_key(directory: Path) -> tuple[Any, ...]:
+def _file_key(directory: str) -> tuple[Any, ...]:
+    """What identifies the current version of an entry's files: one ``stat`` each.
+
+    The hot path of a scan (a thousand entries, several files each): plain strings and
+    ``os.stat``, no ``pathlib`` objects, which cost more than the system calls."""
     key: list[Any] = []
     for fname in _FILES:
         try:
-            st = os.stat(directory / fname)  # noqa: PTH116 - hot path, one syscall
+            st = os.stat(f"{directory}/{fname}")  # noqa: PTH116 - hot path
             key.append((st.st_ino, st.st_mtime_ns, st.st_size))
         except OSError:
             key.append(None)
@@ -220,10 +224,12 @@ class Watcher:
 
     # -- scanning -------------------------------------------------------------------------
 
-    def scan(self) -> bool:
-        """One pass over the registry; sends deltas and due heartbeats. True if changed."""
+    def scan(self, only: set[str] | None = None) -> bool:
+        """One pass over the registry (or just the entries ``only`` names, when the
+        watcher thread knows from inotify which changed); sends deltas and due
+        heartbeats. True if anything changed."""
         with self._lock:
-            return self._scan_locked(dispatch=True)
+            return self._scan_locked(dispatch=True, only=only)
 
     @property
     def polls_remote(self) -> bool:
@@ -251,20 +257,32 @@ class Watcher:
         with self._lock:
             return [self.registry.processes_dir / n for n in self._tracked]
 
-    def _scan_locked(self, *, dispatch: bool, skip: Subscription | None = None) -> bool:
+    def _scan_locked(
+        self, *, dispatch: bool, skip: Subscription | None = None, only: set[str] | None = None
+    ) -> bool:
         now = self.clock()
         if any(s.closed for s in self._subs):
             self._subs = [s for s in self._subs if not s.closed]
-        names = set(self.registry.names())
+        check_supervisors = now - self._last_liveness >= self.metrics_interval
+        if only is not None and (
+            not self._primed
+            or check_supervisors
+            or now - self._last_metrics >= self.metrics_interval
+        ):
+            only = None  # a timed pass is due anyway: make it a full one
+        if only is None:
+            names = set(self.registry.names())
+        else:
+            names = {n for n in only if n in self._tracked}
         added: dict[str, JSON] = {}
         changed: dict[str, JSON] = {}
-        removed = [n for n in self._tracked if n not in names]
+        removed = [] if only is not None else [n for n in self._tracked if n not in names]
         for n in removed:
             del self._tracked[n]
-        check_supervisors = now - self._last_liveness >= self.metrics_interval
         if check_supervisors:
             self._last_liveness = now
             self._ask_scheduler()
+        base = str(self.registry.processes_dir)
         want_any = self._scope(names, self._subs)
         want_logs = self._scope(names, [s for s in self._subs if s.logs])
         for name in sorted(names):
@@ -272,7 +290,7 @@ class Watcher:
             is_new = tr is None
             if tr is None:
                 tr = self._tracked[name] = _Tracked(name=name)
-            key = _file_key(self.registry.processes_dir / name)
+            key = _file_key(f"{base}/{name}")
             recheck = check_supervisors and tr.active and not is_new
             if recheck and (tr.remote or not _alive(tr.supervisor)):
                 tr.key = ()  # read it again: see observed() (the scheduler may know more)

@@ -60,6 +60,9 @@ class WatcherThread:
         self.stop_when_idle = stop_when_idle
         self._use_inotify = use_inotify
         self._stop = threading.Event()
+        #: Entries inotify said changed since the last scan (None: scan them all).
+        self._dirty: set[str] | None = None
+        self._processes_dir = str(watcher.registry.processes_dir)
         self._wake_r, self._wake_w = os.pipe()
         # Both ends non-blocking: wake() runs on the server's event loop and must return at
         # once even when the pipe is full (a full pipe already means "wake up").
@@ -136,7 +139,10 @@ class WatcherThread:
                     self._stop.wait((1.0 - tokens) * self.min_interval)
                     continue
                 try:
-                    changed = self.watcher.scan()
+                    # Only the entries inotify named, when it named them; a full pass
+                    # after a wake-up, a timeout (metrics, liveness) or an overflow.
+                    only, self._dirty = self._dirty, None
+                    changed = self.watcher.scan(only=only)
                     if changed:
                         tokens -= 1.0
                     if self._idle_exit():
@@ -169,12 +175,20 @@ class WatcherThread:
         else:
             delay = self.tick if changed else min(delay * 1.5, self.idle_tick)
             timeout = min(delay, REMOTE_POLL) if self.watcher.polls_remote else delay
-        for key, _ in selector.select(timeout):
+        ready = selector.select(timeout)
+        dirty: set[str] | None = None if not ready else set()
+        for key, _ in ready:
             if key.fd == self._wake_r:
                 with contextlib.suppress(OSError):
                     os.read(self._wake_r, 4096)
+                dirty = None  # a wake-up (an action, a resync): look at everything
             elif ino is not None and key.fd == ino.fd:
-                ino.drain()
+                paths = ino.changed()
+                if paths is None or self._processes_dir in paths:
+                    dirty = None  # an entry came or went, or events were lost
+                elif dirty is not None:
+                    dirty |= {os.path.basename(p) for p in paths}  # noqa: PTH119
+        self._dirty = dirty
         return delay
 
     def _sync_watches(self, ino: Inotify) -> None:

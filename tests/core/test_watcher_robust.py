@@ -218,3 +218,37 @@ def test_junk_in_health_json_never_reaches_a_view(pm: ProcessManager) -> None:
     assert health["status"] is None and health["checked_at"] is None
     assert health["source"] is None and health["consecutive_failures"] is None
     assert len(health["message"]) <= 500
+
+
+def test_an_inotify_event_scans_only_the_entry_it_names(pm: ProcessManager) -> None:
+    """A line written by one of many processes costs one entry's look, not a pass over
+    the whole registry (a thousand entries took 13-28 ms a pass)."""
+    from syft_pm.logwriter import LogWriter
+
+    handles = [pm.run(f"p{i}", SLEEPER) for i in range(3)]
+    watcher = Watcher(pm.registry, metrics_interval=1e9, heartbeat_interval=1e9)
+    passes: list[set[str] | None] = []
+    real = watcher.scan
+
+    def recording(only: set[str] | None = None) -> bool:
+        passes.append(None if only is None else set(only))
+        return real(only)
+
+    watcher.scan = recording  # type: ignore[method-assign]
+    thread = WatcherThread(watcher, idle_tick=30.0)
+    inbox = Inbox()
+    watcher.subscribe(inbox)
+    thread.start()
+    try:
+        wait_for(lambda: passes, what="the first pass")
+        writer = LogWriter(str(handles[1].directory / "stdout.log"))
+        writer.write(b"only p1 wrote this\n")
+        writer.close()
+
+        def delivered() -> bool:
+            return any("p1" in m.get("logs", {}) for m in inbox if m["type"] == "delta")
+
+        wait_for(delivered, what="the line")
+        assert {"p1"} in passes, passes
+    finally:
+        thread.close()
