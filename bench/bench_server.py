@@ -65,7 +65,11 @@ def Server(base: Path, home: Path) -> ServerProcess:
         extensions={"syft_pm": True, "loopprobe": True},
         env={
             "PYTHONPATH": f"{HERE / 'support'}:{os.environ.get('PYTHONPATH', '')}",
-            **({"PYTHONASYNCIODEBUG": "1"} if os.environ.get("SYFT_PM_BENCH_LOOP_DEBUG") else {}),
+            **(
+                {"SYFT_PM_BENCH_SLOW_CALLBACK_MS": "15"}
+                if os.environ.get("SYFT_PM_BENCH_LOOP_DEBUG")
+                else {}
+            ),
         },
         args=os.environ.get("SYFT_PM_BENCH_SERVER_ARGS", "").split(),
     )
@@ -151,7 +155,7 @@ def bench_fan_out(base: Path) -> None:
             x.stop()
     del h
     s = sorted(latencies)
-    emit("ws_50_clients_line_latency_median", statistics.median(s), "ms", "<= 100 ms")
+    emit("ws_50_clients_line_latency_median", statistics.median(s), "ms", "<= 10 ms")
     emit("ws_50_clients_line_latency_p95", s[int(0.95 * len(s))], "ms", "informative")
     emit("ws_50_clients_loop_block_max", probe["max_lag_ms"], "ms", "<= 50 ms")
     print(
@@ -166,19 +170,21 @@ async def storm(server: ServerProcess) -> tuple[float, int]:
     headers = {"Authorization": f"token {server.token}"}
     t0 = time.perf_counter()
 
-    async def one() -> int:
+    async def one(check: bool) -> int:
         ws = await websocket.websocket_connect(
             HTTPRequest(url, headers=headers), max_message_size=1 << 30
         )
         while True:
             raw = await ws.read_message()
             assert raw is not None, "closed before its snapshot"
-            msg = json.loads(raw)
-            if msg["type"] == "snapshot":
+            head = raw[:40] if isinstance(raw, str) else raw[:40].decode()
+            if '"type":"snapshot"' in head:
                 ws.close()
-                return len(msg["processes"])
+                # One client checks the whole snapshot; parsing fifty 10 MB messages
+                # here would take the cores the server under test needs.
+                return len(json.loads(raw)["processes"]) if check else 1000
 
-    counts = await asyncio.gather(*(one() for _ in range(CLIENTS)))
+    counts = await asyncio.gather(*(one(i == 0) for i in range(CLIENTS)))
     return (time.perf_counter() - t0) * 1000, min(counts)
 
 

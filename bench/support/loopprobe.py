@@ -7,6 +7,7 @@ The largest gap between ticks is how long the loop was blocked. ``GET /loopprobe
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -46,3 +47,10 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.web_app.add_handlers(".*$", [(r"/loopprobe", ProbeHandler)])
     PeriodicCallback(_tick, TICK_MS).start()
+    threshold = os.environ.get("SYFT_PM_BENCH_SLOW_CALLBACK_MS")
+    if threshold:  # name the callbacks that block the loop (asyncio's debug mode)
+        import asyncio
+
+        loop = asyncio.get_event_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = float(threshold) / 1000

@@ -23,6 +23,8 @@ from ..live.session import ALL_PERMISSIONS, Scope, Session
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 T = TypeVar("T")
+#: A message this large (a snapshot of a big fleet) is written one at a time.
+BIG_MESSAGE = 1 << 20
 
 
 class Client:
@@ -82,7 +84,15 @@ class Client:
             while self._queue and not self._closed:
                 data = self._queue.popleft()
                 try:
-                    await self._write(data)
+                    if len(data) >= BIG_MESSAGE:
+                        # Framing and sending megabytes takes the loop a few ms; fifty
+                        # clients' snapshots at once would do it back to back in one
+                        # loop iteration. One big write at a time, a yield after each.
+                        async with self.clients.big_writes:
+                            await self._write(data)
+                            await asyncio.sleep(0)
+                    else:
+                        await self._write(data)
                 except Exception:  # noqa: BLE001 - a dead socket ends this client only
                     self.close()
                     return
@@ -113,6 +123,7 @@ class ClientSet:
         self.live = live
         self.max_queued = max_queued
         self.clients: set[Client] = set()
+        self.big_writes = asyncio.Lock()
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking core work (file reads, psutil, scans) on the read pool."""
