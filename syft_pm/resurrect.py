@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import procutil
+from . import procutil, runners
 from .handle import ProcessHandle
 from .manager import ProcessManager, _needs_repair, _stored_environ
 from .registry import LockTimeout, ProcessRecord
@@ -49,6 +49,10 @@ class Resurrected:
 def reason_for(rec: ProcessRecord) -> str | None:
     """Why ``rec`` should be brought back now, or None. Reads only (no lock needed)."""
     if rec.error or rec.config.get("restart") not in POLICIES:
+        return None
+    if runners.is_remote(rec.config):
+        # Its supervisor runs elsewhere: a local pid says nothing about it, and bringing
+        # it back is the scheduler's business (sbatch --requeue), never a second job.
         return None
     if rec.status not in ACTIVE_STATUSES or not _needs_repair(rec):
         return None
@@ -149,6 +153,7 @@ class Scanner:
                 rec = pm.registry.record(name)
                 kept_up = (
                     not rec.error
+                    and not runners.is_remote(rec.config)
                     and rec.config.get("restart") in POLICIES
                     and rec.status in ACTIVE_STATUSES
                 )

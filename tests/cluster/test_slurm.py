@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -216,3 +217,25 @@ def test_the_cli_submits_to_slurm(cluster: SlurmCluster, pm: ProcessManager) -> 
     wait_for(lambda: pm.get("clijob").status == "exited", timeout=120, what="the job")
     bad = cli("run", "local", "--cpus", "2", "--", PY, "-c", "pass")
     assert bad.returncode != 0 and "need a scheduler" in bad.stderr
+
+
+@pytest.mark.timeout(240)
+def test_resurrection_never_doubles_a_slurm_process(
+    cluster: SlurmCluster, pm: ProcessManager
+) -> None:
+    """A supervisor on another host has a pid that means nothing here: resurrection must
+    not take it for dead and submit a second job."""
+    from syft_pm.resurrect import Scanner, resurrect
+
+    h = pm.run("kept", [PY, "-u", "-c", TICKER], runner="slurm", restart="always")
+    wait_for(lambda: h.refresh().status == "running", timeout=90, what="the job to run")
+    job = h.info()["runner"]["job_id"]
+    # Seen from elsewhere, the recorded supervisor pid is no process of this host's.
+    state = h.directory / "state.json"
+    data = json.loads(state.read_text())
+    data["supervisor_pid"] = 2**22 - 7
+    state.write_text(json.dumps(data))
+    assert resurrect(pm) == []
+    assert Scanner().candidates(pm) == []
+    assert cluster.queue() == [job]
+    assert h.refresh().status == "running"
