@@ -236,6 +236,11 @@ def _last_newline_end(fd: int, start: int, end: int) -> int:
     return start
 
 
+def _starts_with_piece(fd: int, offset: int) -> bool:
+    """Is the stored line at ``offset`` a continuation piece (``+`` after its stamp)?"""
+    return _is_cont(os.pread(fd, PREFIX_LEN, offset))
+
+
 def _count_lines(fd: int, start: int, end: int) -> int:
     """Lines ending in ``[start, end)``, as a reader sees them: a stored piece that
     continues the line before it (a line the writer cut, or one whose end arrived more
@@ -550,6 +555,10 @@ class LogStream:
             for idx in range(bidx + 1):
                 f, start, stop = ranges[idx]
                 skipped += _count_lines(f.fd, start, boff if idx == bidx else stop)
+                if idx and _starts_with_piece(f.fd, start):
+                    # The writer rotates mid-line: this file's first piece ends the line
+                    # whose first part (and its newline) closed the file before.
+                    skipped -= 1
         got.reverse()
         return ReadResult([parse_line(r) for r in got], cursor, skipped)
 

@@ -62,7 +62,11 @@ def test_http_probe_failing_makes_unhealthy(pm: ProcessManager) -> None:
         ["sleep", "60"],
         health={"type": "http", "url": f"http://127.0.0.1:{port}/", **FAST},
     )
-    wait_for(lambda: h.status == "unhealthy", what="unhealthy")
+    # state.json and health.json are two files: wait until both say so.
+    wait_for(
+        lambda: h.status == "unhealthy" and h.health is not None,
+        what="unhealthy, with its health record",
+    )
     assert h.health is not None and h.health["consecutive_failures"] >= 2
     assert "health check failing" in (h.reason or "")
 

@@ -269,3 +269,18 @@ def test_skipped_counts_lines_not_the_pieces_of_cut_ones(tmp_path):
     lines, _, skipped = ls.read_since({"ino": 0, "off": 0}, max_lines=5)
     assert [x.text for x in lines] == [f"line {i}" for i in range(5, 10)]
     assert skipped == 1 + 5
+
+
+def test_skipped_counts_a_line_cut_by_rotation_once(tmp_path):
+    """The writer rotates at max_bytes even mid-line: the line's two pieces sit in two
+    files, and a reader skipping past both counts one line."""
+    path = tmp_path / "stdout.log"
+    w = LogWriter(str(path), max_bytes=300, backups=5)
+    w.write(b"first " + b"x" * 400)  # no newline yet: cut by the rotation
+    w.write(b" end\n")
+    w.write(b"".join(b"line %d\n" % i for i in range(3)))
+    w.close()
+    assert (tmp_path / "stdout.log.1").exists(), "the test needs a rotation mid-line"
+    lines, _, skipped = LogStream(path).read_since({"ino": 0, "off": 0}, max_lines=2)
+    assert [x.text for x in lines] == ["line 1", "line 2"]
+    assert skipped == 2
