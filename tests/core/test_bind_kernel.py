@@ -94,7 +94,8 @@ def test_find_kernel_by_connection_file(tmp_path: Path) -> None:
         assert find_kernel(conn) is None
         kernel = subprocess.Popen([*sleep, "-f", conn])
         try:
-            assert find_kernel(conn) == kernel.pid
+            # Until the child has exec'd, /proc shows the parent's command line.
+            wait_for(lambda: find_kernel(conn) == kernel.pid, what="the kernel to be found")
         finally:
             kernel.kill()
             kernel.wait()
