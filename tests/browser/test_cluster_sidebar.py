@@ -4,7 +4,6 @@ where it runs (job id and node) and follows it from queued to running to stopped
 from __future__ import annotations
 
 import json
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -16,31 +15,18 @@ import pytest
 import syft_pm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cluster"))
-from slurmcluster import ClusterUnavailable, SlurmCluster
+from slurmcluster import ClusterUnavailable, SlurmCluster, running
 
 SIDEBAR = "#syft-pm-sidebar"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
-    c = SlurmCluster(tmp_path_factory.mktemp("slurm"))
     try:
-        c.start()
-    except (ClusterUnavailable, OSError) as e:
-        c.stop()
+        with running(tmp_path_factory.mktemp("slurm")) as c:
+            yield c
+    except ClusterUnavailable as e:
         pytest.skip(f"no Slurm cluster here: {e}")
-    old = os.environ.get("SLURM_CONF")
-    os.environ["SLURM_CONF"] = str(c.conf)
-    try:
-        yield c
-    finally:
-        for job in c.queue():
-            c.run("scancel", job)
-        c.stop()
-        if old is None:
-            os.environ.pop("SLURM_CONF", None)
-        else:
-            os.environ["SLURM_CONF"] = old
 
 
 def row(name: str, status: str | None = None) -> str:

@@ -6,7 +6,6 @@ installed, not root). ``make test`` installs it (``make cluster-deps``), so in C
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,32 +15,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
-from slurmcluster import ClusterUnavailable, SlurmCluster
+from slurmcluster import ClusterUnavailable, SlurmCluster, running
 
 from syft_pm.manager import ProcessManager
 
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
-    base = tmp_path_factory.mktemp("slurm")
-    c = SlurmCluster(base)
     try:
-        c.start()
-    except (ClusterUnavailable, OSError) as e:
-        c.stop()
+        with running(tmp_path_factory.mktemp("slurm")) as c:
+            yield c
+    except ClusterUnavailable as e:
         pytest.skip(f"no Slurm cluster here: {e}")
-    old = os.environ.get("SLURM_CONF")
-    os.environ["SLURM_CONF"] = str(c.conf)  # what sbatch/squeue in syft_pm will read
-    try:
-        yield c
-    finally:
-        for job in c.queue():
-            c.run("scancel", job)
-        c.stop()
-        if old is None:
-            os.environ.pop("SLURM_CONF", None)
-        else:
-            os.environ["SLURM_CONF"] = old
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
@@ -155,6 +156,31 @@ class SlurmCluster:
                 "",
             ]
         )
+
+
+@contextlib.contextmanager
+def running(base: Path) -> Iterator[SlurmCluster]:
+    """A started cluster that this process's Slurm clients (and syft_pm's) talk to
+    (``SLURM_CONF``); on exit its jobs are cancelled and its daemons stopped. Raises
+    ClusterUnavailable (for the caller to skip on) where Slurm cannot run."""
+    cluster = SlurmCluster(base)
+    try:
+        cluster.start()
+    except (ClusterUnavailable, OSError) as e:
+        cluster.stop()
+        raise ClusterUnavailable(str(e)) from e
+    old = os.environ.get("SLURM_CONF")
+    os.environ["SLURM_CONF"] = str(cluster.conf)
+    try:
+        yield cluster
+    finally:
+        for job in cluster.queue():
+            cluster.run("scancel", job)
+        cluster.stop()
+        if old is None:
+            os.environ.pop("SLURM_CONF", None)
+        else:
+            os.environ["SLURM_CONF"] = old
 
 
 def _memory_mib() -> int:
