@@ -28,6 +28,8 @@ export const EVENTS_ENDPOINT = 'events';
  */
 export interface IServerStatus {
   version: string;
+  /** What the current user may do: `read`, `write` (stop, remove), `execute`. */
+  permissions?: ('read' | 'write' | 'execute')[];
   [key: string]: unknown;
 }
 
@@ -285,7 +287,11 @@ export interface ILogsAnswer {
   before?: string | null;
   cursor?: string | null;
   skipped?: number;
-  reset?: boolean;
+  /** Why a follow started over: the file was truncated, or rotated away. */
+  reset?: 'truncated' | 'lost' | null;
+  /** A search: newest first; false when it stopped at its byte budget. */
+  order?: 'newest-first';
+  complete?: boolean;
 }
 
 /** `GET processes/<name>/logs`: a page of one stream's lines. */
