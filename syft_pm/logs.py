@@ -90,7 +90,7 @@ class LogLine:
     def to_dict(self) -> dict[str, Any]:
         return {"t": self.t, "text": self.text}
 
-    def wire(self) -> tuple[float | None, str] | tuple[float | None, str, int]:
+    def wire(self) -> WireLine:
         """The line as the protocol carries it: ``(t, text)``, plus a third element 1
         when it continues the line before (labextension/src/live/protocol.ts LogLine)."""
         return (self.t, self.text, 1) if self.cont else (self.t, self.text)
@@ -113,6 +113,10 @@ class ReadResult(NamedTuple):
         r = self.cursor.get("reset")
         return r if isinstance(r, str) else None
 
+
+#: A line as the wire protocol carries it: ``(t, text)``, or ``(t, text, 1)`` for a piece
+#: that continues the line before (see :meth:`LogLine.wire`).
+WireLine = tuple[float | None, str] | tuple[float | None, str, int]
 
 _epoch_cache: dict[bytes, int] = {}
 
@@ -179,6 +183,18 @@ def parse_line(raw: bytes) -> LogLine:
     if len(body) > TEXT_CAP:
         return LogLine(t, body[:TEXT_CAP].decode("utf-8", "replace") + _CUT_MARK, cont)
     return LogLine(t, body.decode("utf-8", "replace"), cont)
+
+
+def wire_line(raw: bytes) -> WireLine:
+    """``parse_line(raw).wire()`` without the LogLine in between."""
+    t = _stamp_epoch(raw)
+    body = raw[PREFIX_LEN:] if t is not None else raw
+    text = (
+        body[:TEXT_CAP].decode("utf-8", "replace") + _CUT_MARK
+        if len(body) > TEXT_CAP
+        else body.decode("utf-8", "replace")
+    )
+    return (t, text, 1) if t is not None and raw[24] == 0x2B else (t, text)
 
 
 def _rchunks(fd: int, start: int, end: int) -> Iterator[tuple[int, bytes]]:
@@ -570,6 +586,18 @@ class LogStream:
         Returns ``(lines, cursor_of_the_first_line)``; the second item is None once the
         oldest retained line has been returned. ``cursor=None`` means the end, now.
         """
+        raws, first = self._raw_before(cursor, n)
+        return [parse_line(raw) for raw in raws], first
+
+    def wire_before(self, cursor: dict[str, Any] | None, n: int = 100) -> list[WireLine]:
+        """:meth:`lines_before`'s lines as the protocol carries them (:meth:`LogLine.wire`),
+        made straight from the stored bytes: a snapshot of a thousand processes reads
+        200,000 lines, and skipping a LogLine per line halves what that costs."""
+        return [wire_line(raw) for raw in self._raw_before(cursor, n)[0]]
+
+    def _raw_before(
+        self, cursor: dict[str, Any] | None, n: int
+    ) -> tuple[list[bytes], dict[str, Any] | None]:
         opened: list[int] = []
         try:
             chain = list(self._chain(opened))
@@ -602,10 +630,10 @@ class LogStream:
         more = len(got) > n
         got = got[:n]
         got.reverse()
-        lines = [parse_line(raw) for _, _, raw in got]
+        raws = [raw for _, _, raw in got]
         if not more or not got:
-            return lines, None
-        return lines, {"ino": got[0][0], "off": got[0][1]}
+            return raws, None
+        return raws, {"ino": got[0][0], "off": got[0][1]}
 
     # -- search ----------------------------------------------------------------------
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import runners
+from ..logs import WireLine as WireLine
 from ..names import InvalidNameError, validate_name
 
 # The status vocabulary is defined once in the core (the registry needs it too) and is
@@ -183,9 +185,6 @@ def diff_state(old: JSON, new: JSON) -> JSON:
     return {k: v for k, v in new.items() if old.get(k) != v}
 
 
-WireLine = tuple[float | None, str] | tuple[float | None, str, int]
-
-
 def log_lines_payload(lines: list[WireLine]) -> list[WireLine]:
     """Lines travel as ``[t, text]`` pairs (``[t, text, 1]`` for the piece of a line the
     writer cut, which continues the line before): compact, a TS tuple on the other side.
@@ -290,31 +289,72 @@ _PER_PROCESS = ("processes", "logs", "added", "changed")
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
+class Shared(dict[str, Any]):
+    """A per-process map that several messages share and nobody mutates: encoded once.
+
+    Fifty clients subscribing at once to a thousand processes get the same processes and
+    log tails; encoding those 10 MB fifty times, on threads that share the GIL with the
+    Jupyter server's event loop, was most of the loop's lag. The watcher hands every
+    snapshot of an unchanged fleet the same ``Shared`` maps, and :func:`encode` keeps
+    their JSON on them. It is still a plain dict to everything else (the kernel's comm
+    serialises it as one).
+    """
+
+    __slots__ = ("_encoded", "_lock")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._encoded: bytes | None = None
+        self._lock = threading.Lock()
+
+    def encoded(self) -> bytes:
+        with self._lock:  # one thread encodes; the others wait and reuse its bytes
+            if self._encoded is None:
+                self._encoded = _encode_map(self)
+            return self._encoded
+
+
+def _encode_map(value: dict[str, Any]) -> bytes:
+    out: list[bytes] = [b"{"]
+    courtesy = Courtesy()
+    for j, (k, v) in enumerate(value.items()):
+        if j:
+            out.append(b",")
+        out.append(f"{_dumps(k)}:{_dumps(v)}".encode())
+        courtesy.pause()
+    out.append(b"}")
+    return b"".join(out)
+
+
 def encode(msg: JSON) -> bytes:
-    """``msg`` as compact UTF-8 JSON, encoded piece by piece.
+    """``msg`` as compact UTF-8 JSON (the pieces of :func:`encode_pieces`, joined)."""
+    return b"".join(encode_pieces(msg))
+
+
+def encode_pieces(msg: JSON) -> list[bytes]:
+    """``msg`` as compact UTF-8 JSON, in pieces that concatenate to the message.
 
     One ``json.dumps`` of a 10 MB snapshot holds the GIL for a quarter of a second, and
     the Jupyter server's event loop waits for it. Encoding each process's entry on its
-    own keeps every hold short, so the loop gets the GIL back within its switch interval.
+    own keeps every hold short, so the loop gets the GIL back within its switch interval;
+    a :class:`Shared` map is encoded once for every message that carries it, and stays
+    one piece, so a transport that can write pieces (the websocket) never copies it.
     """
-    # Bytes pieces and one join at the end: a 10 MB message is copied once, not once per
-    # string concatenation (each copy would hold the GIL for milliseconds).
-    out: list[bytes] = [b"{"]
-    courtesy = Courtesy()
+    out: list[bytes] = []
+    head: list[bytes] = [b"{"]
     for i, (key, value) in enumerate(msg.items()):
         if i:
-            out.append(b",")
-        out.append(_dumps(key).encode())
-        out.append(b":")
-        if key in _PER_PROCESS and isinstance(value, dict) and len(value) > 1:
-            out.append(b"{")
-            for j, (k, v) in enumerate(value.items()):
-                if j:
-                    out.append(b",")
-                out.append(f"{_dumps(k)}:{_dumps(v)}".encode())
-                courtesy.pause()
-            out.append(b"}")
+            head.append(b",")
+        head.append(_dumps(key).encode())
+        head.append(b":")
+        if isinstance(value, Shared):
+            out.append(b"".join(head))
+            out.append(value.encoded())
+            head = []
+        elif key in _PER_PROCESS and isinstance(value, dict) and len(value) > 1:
+            head.append(_encode_map(value))
         else:
-            out.append(_dumps(value).encode())
-    out.append(b"}")
-    return b"".join(out)
+            head.append(_dumps(value).encode())
+    head.append(b"}")
+    out.append(b"".join(head))
+    return out

@@ -85,7 +85,7 @@ class _Tracked:
     cursors: dict[str, Any] = field(default_factory=dict)
     #: Snapshot tails by line count, with the cursors they were read up to: fifty views
     #: subscribing at once over a thousand finished processes read each tail once.
-    tails: dict[int, tuple[str, dict[str, JSON]]] = field(default_factory=dict)
+    tails: dict[int, tuple[dict[str, Any], dict[str, JSON]]] = field(default_factory=dict)
     drain: bool = True
     #: Metrics back off while they do not change (an idle server, a sleeping job):
     #: the interval doubles up to METRICS_BACKOFF x the base, and resets on a change.
@@ -136,6 +136,11 @@ class Watcher:
         self._last_metrics = 0.0
         self._last_liveness = 0.0
         self._primed = False
+        #: Full scans started so far; a view that arrived before the latest one began
+        #: needs no scan of its own to read its writes (see :meth:`_catch_up_locked`).
+        self._full_scans = 0
+        #: The last snapshot's maps per kind of view, reused while nothing changed.
+        self._bodies: dict[tuple[Any, ...], tuple[protocol.Shared, protocol.Shared]] = {}
         self.on_subscribers_changed: Callable[[int], None] | None = None
 
     # -- subscribers ----------------------------------------------------------------------
@@ -159,14 +164,14 @@ class Watcher:
             log_lines=self.snapshot_lines if log_lines is None else log_lines,
             logs=logs,
         )
+        arrived = self._full_scans
         with self._lock:
             # Read your writes: bring every other view up to date first, so the
             # snapshot below includes a process whose run() returned a moment ago.
-            if self._primed:
-                self._scan_locked(dispatch=True)
+            self._catch_up_locked(arrived)
             # Copy on write: the list a scan iterates is never mutated under it.
             self._subs = [*self._subs, sub]
-            self._resync_locked(sub, scan=False)
+            self._resync_locked(sub)
         self._notify_count()
         return sub
 
@@ -178,28 +183,32 @@ class Watcher:
 
     def resync(self, sub: Subscription) -> None:
         """Send ``sub`` a fresh snapshot: the answer to any gap, reconnect or reopen."""
+        arrived = self._full_scans
         with self._lock:
-            self._resync_locked(sub, scan=True)
-
-    def _resync_locked(self, sub: Subscription, *, scan: bool) -> None:
-        if sub.closed:
-            return
-        if not self._primed:
-            self._scan_locked(dispatch=False)
-        elif scan:
             # Read your writes (as in subscribe); this view's own delta is skipped, the
             # snapshot that follows covers it.
-            self._scan_locked(dispatch=True, skip=sub)
-        processes: dict[str, JSON] = {}
-        logs: dict[str, dict[str, JSON]] = {}
-        courtesy = Courtesy()
-        for name, tr in self._tracked.items():
-            if not sub.wants(name):
-                continue
-            processes[name] = tr.state
-            if sub.logs and sub.log_lines > 0:
-                logs[name] = self._tail_payload(tr, sub.log_lines)
-                courtesy.pause()
+            self._catch_up_locked(arrived, skip=sub)
+            self._resync_locked(sub)
+
+    def _catch_up_locked(self, arrived: int, skip: Subscription | None = None) -> None:
+        """Scan unless a full scan began after the caller arrived (``arrived`` is
+        :attr:`_full_scans` read before taking the lock).
+
+        Such a scan saw every write finished before the caller asked, which is all that
+        read-your-writes promises. Fifty clients connecting at once then cost two or three
+        scans of the registry instead of fifty.
+        """
+        if not self._primed:
+            self._scan_locked(dispatch=False)
+        elif self._full_scans == arrived:
+            # A scan already running when the caller arrived had counted itself (it
+            # counts before listing the registry) and may have missed the caller's write.
+            self._scan_locked(dispatch=True, skip=skip)
+
+    def _resync_locked(self, sub: Subscription) -> None:
+        if sub.closed:
+            return
+        processes, logs = self._snapshot_body(sub)
         sub.seq += 1
         msg = protocol.snapshot(
             seq=sub.seq,
@@ -210,6 +219,30 @@ class Watcher:
             scope=sorted(sub.names) if sub.names is not None else None,
         )
         self._send(sub, msg)
+
+    def _snapshot_body(self, sub: Subscription) -> tuple[protocol.Shared, protocol.Shared]:
+        """The processes and log tails ``sub`` sees, as :class:`protocol.Shared` maps: the
+        same objects as the last snapshot of this kind of view when nothing in them has
+        changed since, so their JSON is encoded once for all the views that get them."""
+        processes: dict[str, JSON] = {}
+        logs: dict[str, JSON] = {}
+        courtesy = Courtesy()
+        for name, tr in self._tracked.items():
+            if not sub.wants(name):
+                continue
+            processes[name] = tr.state
+            if sub.logs and sub.log_lines > 0:
+                logs[name] = self._tail_payload(tr, sub.log_lines)
+                courtesy.pause()
+        key = (sub.names, sub.logs, sub.log_lines)
+        last = self._bodies.get(key)
+        if last is not None and _same(last[0], processes) and _same(last[1], logs):
+            return last
+        body = (protocol.Shared(processes), protocol.Shared(logs))
+        if len(self._bodies) >= 8:  # a few kinds of view at most (scopes, tail sizes)
+            self._bodies.clear()
+        self._bodies[key] = body
+        return body
 
     def states(self) -> dict[str, JSON]:
         """The current wire state of every process (as of the last scan)."""
@@ -271,6 +304,7 @@ class Watcher:
         ):
             only = None  # a timed pass is due anyway: make it a full one
         if only is None:
+            self._full_scans += 1
             names = set(self.registry.names())
         else:
             names = {n for n in only if n in self._tracked}
@@ -414,7 +448,9 @@ class Watcher:
     def _tail_payload(self, tr: _Tracked, n: int) -> dict[str, JSON]:
         """The last ``n`` lines per stream, shared by every snapshot until a cursor moves
         (messages are never mutated after they are built, so sharing is safe)."""
-        key = repr(sorted(tr.cursors.items()))
+        # A copy of the cursors compared by value: a cursor is a new dict each time a read
+        # moves it, never changed in place, and == on a few small dicts stays in C.
+        key = dict(tr.cursors)
         cached = tr.tails.get(n)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -423,8 +459,7 @@ class Watcher:
             ls = self._stream(tr, stream)
             # Lines before the watcher's own cursor, so the snapshot joins the deltas
             # that follow it exactly: no line twice, none missing.
-            lines, _ = ls.lines_before(tr.cursors.get(stream), n)
-            pairs = [ln.wire() for ln in lines]
+            pairs = ls.wire_before(tr.cursors.get(stream), n)
             out[stream] = {"lines": protocol.log_lines_payload(pairs), "skipped": 0}
         if len(tr.tails) >= 4:  # a few distinct sizes at most (settings of open views)
             tr.tails.clear()
@@ -468,3 +503,9 @@ class Watcher:
         cb = self.on_subscribers_changed
         if cb is not None:
             cb(self.subscriber_count)
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True if ``a`` and ``b`` hold the very same objects under the same names (entries
+    are replaced when they change, never mutated, so identity is equality here)."""
+    return len(a) == len(b) and all(a.get(k) is v for k, v in b.items())

@@ -1,10 +1,11 @@
 """The websocket side of a session: a bounded queue per client, one writer coroutine.
 
-The session runs on the hub's pools and hands every message, already serialised, to
-:meth:`Client.push` through ``call_soon_threadsafe``, so the event loop neither builds
-snapshots nor encodes JSON. When a slow client's queue overflows, the queue is dropped
-and the client gets a fresh snapshot instead: a stalled browser costs a bounded amount
-of memory and still ends up correct.
+The session runs on the hub's pools and hands every message, already serialised (as the
+pieces of :func:`protocol.encode_pieces`), to :meth:`Client.push` through
+``call_soon_threadsafe``, so the event loop neither builds snapshots nor encodes JSON.
+When a slow client's queue overflows, the queue is dropped and the client gets a fresh
+snapshot instead: a stalled browser costs a bounded amount of memory and still ends up
+correct.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from ..live.session import ALL_PERMISSIONS, Scope, Session
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 T = TypeVar("T")
+#: A message as the transport writes it: pieces that concatenate to UTF-8 JSON.
+Pieces = list[bytes]
+Write = Callable[[Pieces], Awaitable[None]]
 #: A message this large (a snapshot of a big fleet) is written one at a time.
 BIG_MESSAGE = 1 << 20
 
@@ -33,7 +37,7 @@ class Client:
     def __init__(
         self,
         clients: ClientSet,
-        write: Callable[[bytes], Awaitable[None]],
+        write: Write,
         max_queued: int,
         permissions: frozenset[str],
     ) -> None:
@@ -41,7 +45,7 @@ class Client:
         self._loop = asyncio.get_running_loop()
         self._write = write
         self._max = max_queued
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[Pieces] = deque()
         self._wakeup = asyncio.Event()
         self._closed = False
         self._resyncing = False
@@ -54,11 +58,11 @@ class Client:
 
     def _send(self, msg: JSON) -> None:
         """Any thread: encode here (off the loop, piece by piece), deliver on the loop."""
-        data = protocol.encode(msg)
+        data = protocol.encode_pieces(msg)
         with contextlib.suppress(RuntimeError):  # the loop is gone: server shutdown
             self._loop.call_soon_threadsafe(self.push, msg.get("type"), data)
 
-    def push(self, kind: Any, data: bytes) -> None:
+    def push(self, kind: Any, data: Pieces) -> None:
         """Event-loop side of ``send``; never blocks, never grows without bound."""
         if self._closed:
             return
@@ -84,7 +88,7 @@ class Client:
             while self._queue and not self._closed:
                 data = self._queue.popleft()
                 try:
-                    if len(data) >= BIG_MESSAGE:
+                    if sum(map(len, data)) >= BIG_MESSAGE:
                         # Framing and sending megabytes takes the loop a few ms; fifty
                         # clients' snapshots at once would do it back to back in one
                         # loop iteration. One big write at a time, a yield after each.
@@ -135,7 +139,7 @@ class ClientSet:
 
     async def attach(
         self,
-        write: Callable[[bytes], Awaitable[None]],
+        write: Write,
         scope: Scope,
         *,
         permissions: frozenset[str] = ALL_PERMISSIONS,

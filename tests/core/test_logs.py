@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from syft_pm.logs import LogStream, parse_line
+from syft_pm.logs import TEXT_CAP, LogStream, parse_line, wire_line
 from syft_pm.logwriter import LogWriter, validate_logs_config
 
 STAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
@@ -213,6 +213,24 @@ def test_lines_before_pages_back_through_rotations(tmp_path: Path) -> None:
     assert pages == [f"line {i}" for i in range(1000)]
     lines, cur = s.lines_before(None, 2)
     assert [ln.text for ln in lines] == ["line 998", "line 999"] and cur is not None
+
+
+def test_wire_lines_are_the_parsed_lines_as_the_protocol_carries_them(tmp_path: Path) -> None:
+    p = tmp_path / "stdout.log"
+    w = LogWriter(str(p))
+    w.write(b"plain\n" + "Grüße\n".encode() + b"bad \xff utf-8\n" + b"x" * (3 * TEXT_CAP) + b"\n")
+    w.write(b"no newline yet")
+    w.write(b" - done\n")
+    w.close()
+    with open(p, "rb") as f:
+        stored = f.read().split(b"\n")[:-1]
+    raws = [*stored, b"", b"unstamped line", b"2026-13-01T00:00:00.000Z broken stamp"]
+    assert any(parse_line(r).cont for r in raws), "a cut line's continuation is covered"
+    assert [wire_line(r) for r in raws] == [parse_line(r).wire() for r in raws]
+    s = LogStream(p)
+    for n in (1, 3, 100):
+        lines, _ = s.lines_before(None, n)
+        assert s.wire_before(None, n) == [ln.wire() for ln in lines]
 
 
 def test_search_newest_first_case_insensitive(tmp_path: Path) -> None:

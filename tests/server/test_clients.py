@@ -28,9 +28,9 @@ async def test_a_stalled_client_is_bounded_then_resynced(tmp_path: Path) -> None
     gate = asyncio.Event()
     written: list[dict[str, Any]] = []
 
-    async def slow_write(data: bytes) -> None:
+    async def slow_write(data: list[bytes]) -> None:
         await gate.wait()  # the browser is not reading
-        written.append(json.loads(data))
+        written.append(json.loads(b"".join(data)))
 
     client = await hub.attach(slow_write, Scope(log_lines=0, logs=False))
     try:

@@ -269,3 +269,22 @@ async def test_symlinks_planted_in_the_registry_are_never_followed(
     for params in ({}, {"search": "SECRET"}, {"after": "0:0"}):
         data = await get_json(jp_fetch, "syft-pm", "api", "processes", "real", "logs", **params)
         assert all("SECRET" not in text for _, text in data["lines"]), (params, data)
+
+
+async def test_websocket_frames_of_every_length_class_arrive_whole(jp_ws_fetch, pm):
+    """Frames are written by the extension (header, then the encoded pieces): payloads
+    under 126 bytes, up to 64 KiB and beyond each use their own length encoding."""
+    code = "for i in range(300): print(i, 'x' * 400)"
+    assert pm.run("wide", [PY, "-c", code]).wait(timeout=30) == 0
+    big = WsClient(await jp_ws_fetch("syft-pm", "api", "events"))
+    snap = await big.until(is_snapshot)
+    lines = snap["logs"]["wide"]["stdout"]["lines"]
+    assert len(lines) == 200 and lines[-1][1] == "299 " + "x" * 400  # > 64 KiB in all
+    small = WsClient(await jp_ws_fetch("syft-pm", "api", "events", params={"logs": "0"}))
+    snap = await small.until(is_snapshot)  # 126 bytes to 64 KiB
+    assert snap["logs"] == {} and snap["processes"]["wide"]["status"] == "exited"
+    await small.ws.write_message("not json")  # the error reply is under 126 bytes
+    err = await small.until(lambda m: m["type"] == "error")
+    assert "not JSON" in err["message"]
+    big.ws.close()
+    small.ws.close()
