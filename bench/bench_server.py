@@ -216,6 +216,11 @@ def bench_snapshot_storm(base: Path) -> None:
     assert least == 1000, least
     emit("snapshot_storm_loop_block_max", probe["max_lag_ms"], "ms", "<= 20 ms")
     emit("snapshot_storm_all_delivered", elapsed, "ms", "informative")
+    print(
+        f"# longest garbage collection meanwhile: {probe['gc_max_ms']:.1f} ms;"
+        f" {probe['gc_full_collections']} full collections",
+        file=sys.stderr,
+    )
 
 
 def main() -> None:

@@ -1,11 +1,13 @@
 """A bench-only Jupyter server extension: a 10 ms ticker on the server's event loop.
 
 The largest gap between ticks is how long the loop was blocked. ``GET /loopprobe``
-(authenticated) returns it; ``POST /loopprobe`` starts a new measuring window.
+(authenticated) returns it, with the longest garbage collection meanwhile (a collection
+stops every thread, the loop too); ``POST /loopprobe`` starts a new measuring window.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -16,7 +18,16 @@ from tornado import web
 from tornado.ioloop import PeriodicCallback
 
 TICK_MS = 10
-_state = {"last": 0.0, "max_lag": 0.0, "ticks": 0}
+_state = {"last": 0.0, "max_lag": 0.0, "ticks": 0, "gc_max": 0.0, "gc_full": 0, "gc_t0": 0.0}
+
+
+def _gc(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _state["gc_t0"] = time.perf_counter()
+        return
+    _state["gc_max"] = max(_state["gc_max"], (time.perf_counter() - _state["gc_t0"]) * 1000)
+    if info.get("generation") == 2:
+        _state["gc_full"] += 1
 
 
 def _tick() -> None:
@@ -32,11 +43,20 @@ class ProbeHandler(APIHandler):
 
     @web.authenticated
     def get(self) -> None:
-        self.finish(json.dumps({"max_lag_ms": _state["max_lag"], "ticks": _state["ticks"]}))
+        self.finish(
+            json.dumps(
+                {
+                    "max_lag_ms": _state["max_lag"],
+                    "ticks": _state["ticks"],
+                    "gc_max_ms": _state["gc_max"],
+                    "gc_full_collections": _state["gc_full"],
+                }
+            )
+        )
 
     @web.authenticated
     def post(self) -> None:
-        _state.update(max_lag=0.0, ticks=0, last=0.0)
+        _state.update(max_lag=0.0, ticks=0, last=0.0, gc_max=0.0, gc_full=0)
         self.finish("{}")
 
 
@@ -47,6 +67,7 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.web_app.add_handlers(".*$", [(r"/loopprobe", ProbeHandler)])
     PeriodicCallback(_tick, TICK_MS).start()
+    gc.callbacks.append(_gc)
     threshold = os.environ.get("SYFT_PM_BENCH_SLOW_CALLBACK_MS")
     if threshold:  # name the callbacks that block the loop (asyncio's debug mode)
         import asyncio
