@@ -319,14 +319,30 @@ class HealthMonitor:
                     print(f"health check error: {e!r}", flush=True)
             next_at = time.time() + float(self.spec["interval"])
 
-    def _set(self, gen: int, status: str | None, message: str, failures: int) -> bool:
+    def _set(
+        self,
+        gen: int,
+        status: str | None,
+        message: str,
+        failures: int,
+        record: Callable[[], object] | None = None,
+    ) -> bool:
+        """Take a verdict of generation ``gen`` (False if a restart made it stale).
+
+        ``record`` writes health.json first: whoever sees the status the supervisor
+        then writes (``unhealthy``) finds the record that explains it.
+        """
         with self._lock:
             if gen != self._generation:
                 return False
             changed = status != self._status
             self._status, self._message, self._failures = status, message, failures
-        if changed:
-            self._on_change()
+        try:
+            if record is not None:
+                record()
+        finally:
+            if changed:
+                self._on_change()
         return True
 
     def _check(self, started: float, gen: int) -> None:
@@ -345,12 +361,16 @@ class HealthMonitor:
         else:
             status = prev  # below the threshold: keep the last verdict
             message = f"{message} ({failures} of {self.spec['failures']} failures)"
-        if not self._set(gen, status, message, failures) or status is None:
-            return
-        atomic_write_json(
-            self.path,
-            health_record(status, message, source=f"probe:{kind}", failures=failures),
-        )
+        verdict = status
+
+        def record() -> None:
+            if verdict is not None:
+                atomic_write_json(
+                    self.path,
+                    health_record(verdict, message, source=f"probe:{kind}", failures=failures),
+                )
+
+        self._set(gen, status, message, failures, record)
 
     def _check_report(self, started: float, gen: int) -> None:
         stale_after = float(self.spec["stale_after"])
@@ -379,21 +399,22 @@ class HealthMonitor:
         else:
             message = f"last health report is {age:.0f}s old (stale after {stale_after:g}s)"
         failures = int((rec or {}).get("consecutive_failures") or 0) + 1
-        if not self._set(gen, "unhealthy", message, failures):
-            return
-        latest = read_health(self.dir)
-        if latest is not None and latest.get("reported_at") != (rec or {}).get("reported_at"):
-            return  # a fresh report landed meanwhile; don't overwrite it
-        atomic_write_json(
-            self.path,
-            health_record(
-                "unhealthy",
-                message,
-                source="report",
-                failures=failures,
-                details=(rec or {}).get("details")
-                if isinstance((rec or {}).get("details"), dict)
-                else None,
-                reported_at=reported_at,
-            ),
-        )
+
+        def record() -> None:
+            latest = read_health(self.dir)
+            if latest is not None and latest.get("reported_at") != (rec or {}).get("reported_at"):
+                return  # a fresh report landed meanwhile; don't overwrite it
+            details = (rec or {}).get("details")
+            atomic_write_json(
+                self.path,
+                health_record(
+                    "unhealthy",
+                    message,
+                    source="report",
+                    failures=failures,
+                    details=details if isinstance(details, dict) else None,
+                    reported_at=reported_at,
+                ),
+            )
+
+        self._set(gen, "unhealthy", message, failures, record)

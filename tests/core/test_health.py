@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +14,13 @@ import pytest
 from pmtest import PY, wait_for
 
 import syft_pm
-from syft_pm.health import HealthSpecError, NotManagedError, validate_health
+from syft_pm.health import (
+    HealthMonitor,
+    HealthSpecError,
+    NotManagedError,
+    read_health,
+    validate_health,
+)
 from syft_pm.manager import ProcessManager
 
 FAST = {"interval": 0.1, "timeout": 1.0, "failures": 2}
@@ -207,3 +214,31 @@ def test_stop_does_not_wait_for_a_probe_in_flight(pm: ProcessManager, tmp_path: 
     wait_for(
         lambda: not probe.is_running() or probe.status() == psutil.STATUS_ZOMBIE, what="probe gone"
     )
+
+
+@pytest.mark.parametrize("kind", ["command", "report"])
+def test_the_record_is_written_before_the_supervisor_is_told(tmp_path: Path, kind: str) -> None:
+    """Whoever sees ``unhealthy`` in state.json (written when the supervisor is woken)
+    must find health.json saying why, not an older record or none."""
+    spec = validate_health(
+        {"type": "command", "cmd": ["false"], "interval": 0.05, "timeout": 1, "failures": 1}
+        if kind == "command"
+        else {"type": "report", "stale_after": 0.1, "interval": 0.05}
+    )
+    assert spec is not None
+    seen: list[dict | None] = []
+    woken = threading.Event()
+
+    def on_change() -> None:
+        seen.append(read_health(str(tmp_path)))
+        woken.set()
+
+    monitor = HealthMonitor(spec, str(tmp_path), on_change, lambda cmd, timeout: 1)
+    monitor.start()
+    monitor.child_started(time.time())
+    try:
+        assert woken.wait(10)
+    finally:
+        monitor.close()
+    assert monitor.verdict()[0] == "unhealthy"
+    assert seen[0] is not None and seen[0]["status"] == "unhealthy", seen
