@@ -30,6 +30,7 @@ Markdown table for the README.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import json
 import os
 import platform
@@ -165,7 +166,15 @@ class SyftPm(Manager):
         return [*SYFT_CLI, "--home", str(self.home), "list"]
 
     def manager_pids(self) -> list[int]:
-        return [int(h.state["supervisor_pid"]) for h in self.pm.list() if h.status == "running"]
+        """The supervisors, and the fork server they were forked from (counted once)."""
+        sups = [int(h.state["supervisor_pid"]) for h in self.pm.list() if h.status == "running"]
+        servers = set()
+        for pid in sups:
+            with contextlib.suppress(psutil.Error):
+                parent = psutil.Process(pid).parent()
+                if parent is not None and any("syft_pm.forkserver" in c for c in parent.cmdline()):
+                    servers.add(parent.pid)
+        return sups + sorted(servers)
 
     def start_ticker(self) -> None:
         self.pm.run("tick", [PY, "-u", str(TICKER_FILE)])

@@ -321,8 +321,7 @@ class ProcessManager:
     ) -> ProcessHandle:
         """Start a run. ``base_env``/``origin`` carry a restarted process's original
         environment and provenance; a fresh start takes this process's own."""
-        import subprocess
-        import threading
+        from . import forkserver
 
         name = config["name"]
         pdir = self.registry.process_dir(name)
@@ -362,27 +361,20 @@ class ProcessManager:
         env[procutil.ENV_SUPERVISOR] = "1"
         if runners.is_remote(config):
             return self._submit(config, env)
-        r, w = os.pipe()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        slog_fd = os.open(pdir / "supervisor.log", flags, 0o600)
         try:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-            slog_fd = os.open(pdir / "supervisor.log", flags, 0o600)
-            with open(slog_fd, "ab") as slog:
-                proc = subprocess.Popen(
-                    [sys.executable, *SUPERVISOR_ARGS, str(pdir), run_id, str(w)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=slog,
-                    stderr=slog,
-                    pass_fds=(w,),
-                    start_new_session=True,
-                    env=env,
-                    # -c puts the cwd first on sys.path: the supervisor runs this very copy
-                    # of syft_pm, installed or not.
-                    cwd=str(Path(__file__).resolve().parent.parent),
-                )
+            try:
+                forked = forkserver.start(str(pdir), run_id, env, slog_fd, READY_TIMEOUT)
+            except forkserver.ForkServerError as e:
+                self._record_failure(name, run_id, str(e))
+                raise ProcessStartError(f"{name}: {e}") from None
+            if forked is None:
+                sup, r = self._exec_supervisor(pdir, run_id, env, slog_fd)
+            else:
+                sup, r = (forked.pid, forked.start), forked.fd
         finally:
-            os.close(w)
-        # Reap the supervisor whenever it ends, so a long-lived kernel collects no zombies.
-        threading.Thread(target=proc.wait, name=f"syft-pm-reap-{proc.pid}", daemon=True).start()
+            os.close(slog_fd)
         fsync_file(pdir / "config.json")
         fsync_file(pdir / "state.json")
         try:
@@ -390,15 +382,49 @@ class ProcessManager:
         finally:
             os.close(r)
         if msg is None:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            import signal
+
+            # Only the supervisor we started (pid and start time), never a reused pid.
+            procutil.signal_lean([sup], signal.SIGKILL)
             reason = "supervisor did not report readiness" + _log_hint(pdir / "supervisor.log")
             self._record_failure(name, run_id, reason)
             raise ProcessStartError(f"{name}: {reason}")
         if not msg.get("ok"):
             raise ProcessStartError(f"{name}: {msg.get('error') or 'could not start'}")
         return ProcessHandle(self, name, self.registry.record(name))
+
+    @staticmethod
+    def _exec_supervisor(
+        pdir: Path, run_id: str, env: dict[str, str], slog_fd: int
+    ) -> tuple[tuple[int, int], int]:
+        """Start a supervisor as its own Python (where no fork server can be had):
+        ``((pid, start), fd its readiness arrives on)``."""
+        import subprocess
+        import threading
+
+        r, w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, *SUPERVISOR_ARGS, str(pdir), run_id, str(w)],
+                stdin=subprocess.DEVNULL,
+                stdout=slog_fd,
+                stderr=slog_fd,
+                pass_fds=(w,),
+                start_new_session=True,
+                env=env,
+                # -c puts the cwd first on sys.path: the supervisor runs this very copy
+                # of syft_pm, installed or not.
+                cwd=str(Path(__file__).resolve().parent.parent),
+            )
+        except BaseException:
+            os.close(r)
+            raise
+        finally:
+            os.close(w)
+        # Reap the supervisor whenever it ends, so a long-lived kernel collects no zombies.
+        threading.Thread(target=proc.wait, name=f"syft-pm-reap-{proc.pid}", daemon=True).start()
+        st = procutil.proc_stat(proc.pid)
+        return (proc.pid, st[1] if st else -1), r
 
     def _submit(self, config: dict[str, Any], env: dict[str, str]) -> ProcessHandle:
         """Hand the supervisor to the scheduler; the process is ``queued`` until its

@@ -360,6 +360,12 @@ def _stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[19])
 
 
+def proc_stat(pid: int) -> tuple[int, int] | None:
+    """``(ppid, start)`` of a live ``pid`` (start in clock ticks since boot, as
+    :func:`signal_lean` wants it); None if it is gone or a zombie."""
+    return _stat(pid)
+
+
 def _pids() -> list[int]:
     return [int(n) for n in os.listdir("/proc") if n.isdigit()]  # noqa: PTH208
 

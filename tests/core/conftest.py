@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from pmtest import processes_with_env, wait_for
+from pmtest import processes_with_env, supervisors_under, wait_for
 
 from syft_pm.manager import ProcessManager
 from syft_pm.status import ACTIVE_STATUSES
@@ -38,7 +38,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # has just exited may still be writing its final record: give it a moment to finish
     # (waiting on the condition), then everything left is a leak.
     def ours() -> list[psutil.Process]:
-        found = []
+        found = supervisors_under(h)
         for p in processes_with_env("SYFT_PM_HOME", str(h)):
             if p.pid == os.getpid():
                 continue
@@ -58,9 +58,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             cmd = p.cmdline()
         except psutil.Error:
             continue
-        if any("syft_pm.supervisor" in c for c in cmd) or "SYFT_PM_RUN_ID" in p.environ():
-            p.kill()
-            raise AssertionError(f"process leaked past the test: {p.pid} {cmd}")
+        p.kill()
+        raise AssertionError(f"process leaked past the test: {p.pid} {cmd}")
 
 
 @pytest.fixture

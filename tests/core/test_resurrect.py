@@ -10,7 +10,7 @@ import signal
 import threading
 
 import psutil
-from pmtest import PY, wait_for
+from pmtest import PY, supervisors_under, wait_for
 
 from syft_pm.manager import ProcessManager
 from syft_pm.resurrect import REASON_KILLED, REASON_REBOOT, resurrect
@@ -86,13 +86,7 @@ def test_concurrent_resurrectors_start_one_supervisor(pm: ProcessManager) -> Non
     for t in threads:
         t.join()
     assert sorted(results) == [0, 0, 0, 1]
-    sups = [
-        p
-        for p in psutil.process_iter(["cmdline"])
-        if any("syft_pm.supervisor" in c for c in (p.info["cmdline"] or []))
-        and str(h.directory) in (p.info["cmdline"] or [])
-    ]
-    assert len(sups) == 1
+    assert len(supervisors_under(h.directory)) == 1
     assert h.state["restarts"] == 1
 
 

@@ -8,15 +8,17 @@ what a supervisor imports, how it is started, and that finding and killing its t
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
 
 import psutil
-from pmtest import PY, wait_for
+import pytest
+from pmtest import PY, supervisors_under, wait_for
 
 import syft_pm
-from syft_pm import jsonlite, procutil
+from syft_pm import forkserver, jsonlite, procutil
 from syft_pm.manager import ProcessManager
 from syft_pm.supervisor import SUPERVISOR_ARGS
 
@@ -50,11 +52,14 @@ def test_the_supervisors_steady_state_imports_nothing_heavy() -> None:
     assert out.splitlines()[-1] == "[]", out
 
 
+@pytest.mark.parametrize("fork_server", [True, False], ids=["forked", "exec"])
 def test_a_supervisor_is_started_isolated_and_never_loads_psutil(
-    pm: ProcessManager, tmp_path: Path
+    pm: ProcessManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork_server: bool
 ) -> None:
     """Kill a tree with a grandchild that ignores SIGTERM and an orphan, then look at
-    the supervisor's memory map: no psutil extension was ever loaded into it."""
+    the supervisor's memory map: no psutil extension was ever loaded into it. Forked by
+    the fork server or exec'd (where there is none), it runs isolated (-E -S)."""
+    monkeypatch.setenv(forkserver.ENV_SWITCH, "1" if fork_server else "0")
     pids = tmp_path / "pids"
     code = (
         "import os, signal, subprocess, sys, time\n"
@@ -68,9 +73,12 @@ def test_a_supervisor_is_started_isolated_and_never_loads_psutil(
     text = wait_for(lambda: pids.exists() and pids.read_text(), what="the tree to start")
     grandchild, other = (int(p) for p in text.split())
     sup = psutil.Process(h.state["supervisor_pid"])
+    assert supervisors_under(h.directory) == [sup]
     cmd = sup.cmdline()
-    assert any("syft_pm.supervisor" in c for c in cmd), cmd
+    module = "syft_pm.forkserver" if fork_server else "syft_pm.supervisor"
+    assert any(module in c for c in cmd), cmd
     assert "-m" not in cmd and "-E" in cmd and "-S" in cmd, cmd
+    assert sup.ppid() != os.getpid() if fork_server else sup.ppid() == os.getpid()
     h.stop(timeout=0.5)
     assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == "zombie"
     assert not psutil.pid_exists(other) or psutil.Process(other).status() == "zombie"
