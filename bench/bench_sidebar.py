@@ -11,12 +11,22 @@
   is none) and the longest gap between animation frames, over 10 s.
 
 Prints JSON lines for ``bench/run.py``. Takes about a minute and a half.
+
+``SYFT_PM_BENCH_SIDEBAR=flood`` runs only the log flood (the 1,000 entries are still
+there: the sidebar lists them while the log view floods), about 30 s; without the page
+reload and the status changes before it, a full garbage collection seldom falls in its
+window, so keep the whole run for figures.
+``SYFT_PM_BENCH_TRACE=FILE`` writes a Chromium performance trace (Chrome's JSON trace
+format; open it in the DevTools Performance panel or https://ui.perfetto.dev) of the
+flood's measured window, with a CPU profile: to find what a long task was. Tracing slows
+the page, so the figures of a traced run are not the bench's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -37,6 +47,18 @@ FLEET = 1000
 CHANGES = 25
 FLOOD_SECONDS = 10.0
 SIDEBAR = "#syft-pm-sidebar"
+ONLY = os.environ.get("SYFT_PM_BENCH_SIDEBAR", "")
+TRACE = os.environ.get("SYFT_PM_BENCH_TRACE", "")
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "disabled-by-default-devtools.timeline.frame",
+    "disabled-by-default-v8.cpu_profiler",
+    "disabled-by-default-v8.gc",
+    "blink.user_timing",
+    "toplevel",
+    "v8.execute",
+]
 
 # Notes when the sidebar's websocket delivers its first snapshot, before the app sees it.
 INIT_SCRIPT = """
@@ -225,6 +247,31 @@ MAIN_THREAD_JS = """(ms) => new Promise(resolve => {
         })"""
 
 
+@contextlib.contextmanager
+def traced(page: Any, path: str) -> Any:
+    """A Chromium trace (CDP ``Tracing``) of what runs inside, written to ``path``."""
+    if not path:
+        yield
+        return
+    cdp = page.context.new_cdp_session(page)
+    events: list[Any] = []
+    complete: list[bool] = []
+    cdp.on("Tracing.dataCollected", lambda p: events.extend(p["value"]))
+    cdp.on("Tracing.tracingComplete", lambda p: complete.append(True))
+    config = {"includedCategories": TRACE_CATEGORIES, "recordMode": "recordAsMuchAsPossible"}
+    cdp.send("Tracing.start", {"traceConfig": config, "transferMode": "ReportEvents"})
+    try:
+        yield
+    finally:
+        cdp.send("Tracing.end")
+        deadline = time.monotonic() + 120
+        while not complete and time.monotonic() < deadline:
+            page.wait_for_timeout(100)  # lets playwright deliver the trace's events
+        Path(path).write_text(json.dumps({"traceEvents": events}))
+        cdp.detach()
+        log(f"trace: {len(events)} events in {path}")
+
+
 def main_thread(page: Any, seconds: float) -> dict[str, Any]:
     """Longest main-thread task (``longtask`` entries: 50 ms and more) and longest gap
     between animation frames while the page runs for ``seconds``."""
@@ -280,8 +327,9 @@ def bench_log_flood(jlab: Lab, pm: ProcessManager) -> tuple[float, float, float]
         return m ? Number(m[1]) : -1; }}"""
     page.wait_for_function(f"() => ({last})() > 2000", timeout=30_000)
     start_line = page.evaluate(last)
-    result = main_thread(page, FLOOD_SECONDS)
-    end_line = page.evaluate(last)
+    with traced(page, TRACE):
+        result = main_thread(page, FLOOD_SECONDS)
+        end_line = page.evaluate(last)
     rate = (end_line - start_line) / FLOOD_SECONDS
     dom_lines = page.evaluate(
         f'() => document.querySelectorAll("{view} .syft-pm-lv-lines .syft-pm-lv-line").length'
@@ -295,6 +343,13 @@ def bench_log_flood(jlab: Lab, pm: ProcessManager) -> tuple[float, float, float]
     with contextlib.suppress(Exception):
         pm.get(name).stop(timeout=5)
     return result["longest"], result["maxGap"], rate
+
+
+def emit_log_flood(jlab: Lab, pm: ProcessManager) -> None:
+    longest, gap, rate = bench_log_flood(jlab, pm)
+    emit("sidebar.log_flood_longest_task", longest, "ms", "<= 100 ms")
+    emit("sidebar.log_flood_max_frame_gap", gap, "ms", "<= 100 ms")
+    emit("sidebar.log_flood_lines_per_s", rate, "lines/s", ">= 900 lines/s")
 
 
 def main() -> int:
@@ -326,6 +381,9 @@ def main() -> int:
                 jlab = Lab(page, lab)
                 jlab.open()
                 open_sidebar(jlab)
+                if ONLY == "flood":
+                    emit_log_flood(jlab, pm)
+                    return 0
 
                 total, js_ms = bench_first_render(jlab, lab, FLEET)
                 emit("sidebar.first_render_1000", total, "ms", "<= 1000 ms")
@@ -334,10 +392,7 @@ def main() -> int:
                 median = bench_status_latency(jlab, pm, "fleet-0001")
                 emit("sidebar.status_latency_median", median, "ms", "<= 50 ms")
 
-                longest, gap, rate = bench_log_flood(jlab, pm)
-                emit("sidebar.log_flood_longest_task", longest, "ms", "<= 100 ms")
-                emit("sidebar.log_flood_max_frame_gap", gap, "ms", "<= 100 ms")
-                emit("sidebar.log_flood_lines_per_s", rate, "lines/s", ">= 900 lines/s")
+                emit_log_flood(jlab, pm)
 
                 longest, gap, lines = bench_progress_bar(jlab, lab, pm)
                 emit("sidebar.progress_bar_longest_task", longest, "ms", "< 50 ms")
