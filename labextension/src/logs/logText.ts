@@ -9,6 +9,11 @@ import { LogLine } from '../live/protocol';
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
+const LINE_CLASS = 'syft-pm-lv-line';
+const TIME_CLASS = 'syft-pm-lv-time';
+const TEXT_CLASS = 'syft-pm-lv-text';
+const TEXT_NODE = 3;
+
 export function stripAnsi(text: string): string {
   return text.indexOf('\u001b') === -1 ? text : text.replace(ANSI, '');
 }
@@ -70,12 +75,12 @@ export function lineNode(
   needle: string
 ): HTMLDivElement {
   const node = doc.createElement('div');
-  node.className = 'syft-pm-lv-line';
+  node.className = LINE_CLASS;
   const time = doc.createElement('span');
-  time.className = 'syft-pm-lv-time';
+  time.className = TIME_CLASS;
   time.textContent = formatLineTime(line[0]);
   const text = doc.createElement('span');
-  text.className = 'syft-pm-lv-text';
+  text.className = TEXT_CLASS;
   const body = stripAnsi(line[1]);
   if (needle) {
     const parts = splitMatches(body, needle);
@@ -94,6 +99,52 @@ export function lineNode(
   }
   node.append(time, text);
   return node;
+}
+
+/**
+ * Make `node`, a node of a line or a gap no longer shown, the node of `line`
+ * (no search marks): a log view under a flood moves the nodes of the lines
+ * it drops to the end for the lines it adds, instead of making new ones.
+ * The node of a line keeps its elements and text nodes; only their text
+ * changes.
+ */
+export function rewriteLineNode(node: HTMLElement, line: LogLine): void {
+  const time = node.firstChild;
+  const text = node.lastChild;
+  if (
+    node.className !== LINE_CLASS ||
+    node.childNodes.length !== 2 ||
+    !isSpan(time, TIME_CLASS) ||
+    !isSpan(text, TEXT_CLASS)
+  ) {
+    const fresh = lineNode(node.ownerDocument, line, '');
+    node.className = LINE_CLASS;
+    node.replaceChildren(...fresh.childNodes);
+    return;
+  }
+  setText(time, formatLineTime(line[0]));
+  setText(text, stripAnsi(line[1]));
+}
+
+function isSpan(node: ChildNode | null, cls: string): node is HTMLElement {
+  return (
+    node !== null &&
+    node.nodeName === 'SPAN' &&
+    (node as HTMLElement).className === cls
+  );
+}
+
+/** `el`'s text, rewriting its one text node in place when it has one. */
+function setText(el: HTMLElement, value: string): void {
+  const only = el.firstChild;
+  if (only !== null && only === el.lastChild && only.nodeType === TEXT_NODE) {
+    const t = only as Text;
+    if (t.data !== value) {
+      t.data = value;
+    }
+  } else {
+    el.textContent = value;
+  }
 }
 
 /**

@@ -5,8 +5,9 @@
  *
  * Built to take a flood: fetched lines go to a pending buffer and reach the
  * DOM once per animation frame, as one fragment; the DOM keeps at most
- * `capacity` lines while following (a ring: the oldest nodes go), and the
- * only layout read per frame is the one scroll-to-bottom after the append.
+ * `capacity` lines while following (a ring: the oldest nodes are rewritten
+ * as the newest, so a flood makes no garbage nodes), and the only layout
+ * read per frame is the one scroll-to-bottom after the append.
  *
  * This module is the widget: layout, following and scrolling, search
  * results, copy and download. Its parts: the lines in the DOM
