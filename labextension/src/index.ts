@@ -74,7 +74,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const sidebar = createSidebar(app, { restorer, palette, notebooks });
     // A "Processes" section in the Running panel, fed by the sidebar's data.
     if (running) {
-      addRunningSection(running, sidebar);
+      addRunningSection(running, sidebar, () => {
+        void app.commands.execute(SidebarCommandIDs.openSidebar);
+      });
     }
 
     if (settingRegistry) {

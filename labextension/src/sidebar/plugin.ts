@@ -142,7 +142,8 @@ export function createSidebar(
  */
 export function addRunningSection(
   managers: IRunningSessionManagers,
-  sidebar: ProcessSidebar
+  sidebar: ProcessSidebar,
+  showSidebar?: () => void
 ): IDisposable {
   const section = new RunningProcesses({
     fleet: sidebar.fleet,
@@ -150,6 +151,7 @@ export function addRunningSection(
       sidebar.openDetail(key);
     },
     stop: key => sidebar.perform(key, 'stop'),
+    showAll: showSidebar,
     icon: processIcon
   });
   // Added once there is something to show (see runningProcesses.ts).

@@ -15,6 +15,15 @@
  * lost; its own sections recover on their next poll, this one has no poll.
  * So the section is added once the fleet has its first data (`firstData`),
  * and each burst of changes is signalled once more a second later.
+ *
+ * The section lists at most `LIMIT` processes: the active ones, then the
+ * ones that ended last; one more item says how many the Processes sidebar
+ * has besides, and opens it. The panel draws every item as a toolkit tree
+ * item (a web component), drawn even while the panel is hidden and kept
+ * alive: about 95 KB of JavaScript heap and 50 DOM nodes each. A registry
+ * of 1,000 processes made the page's JavaScript heap five times as big
+ * (24 -> 120 MB), and every full garbage collection, which marks all of it,
+ * a main-thread pause of about 300 ms (bench/bench_sidebar.py's log flood).
  */
 import type { IRunningSessions } from '@jupyterlab/running';
 import type { LabIcon } from '@jupyterlab/ui-components';
@@ -35,6 +44,9 @@ export interface IRunningFleet {
 /** The class of every item (plus `syft-pm-running-<status>` and its tone). */
 export const RUNNING_ITEM_CLASS = 'syft-pm-running-item';
 
+/** The class of the last item, when the section leaves processes out. */
+export const RUNNING_MORE_CLASS = 'syft-pm-running-more';
+
 export class RunningProcesses
   implements IRunningSessions.IManager, IDisposable
 {
@@ -47,6 +59,8 @@ export class RunningProcesses
   readonly name = 'Processes';
   /** The repeat of a change signal (see the module's comment). */
   static readonly REPEAT_MS = 1000;
+  /** The most processes listed (see the module's comment). */
+  static readonly LIMIT = 50;
   readonly shutdownLabel = (item: IRunningSessions.IRunningItem): string =>
     `Stop ${String(item.label())}`;
   readonly shutdownAllLabel = 'Stop All';
@@ -65,15 +79,24 @@ export class RunningProcesses
     return this._disposed;
   }
 
-  /** One item per process: the active ones first, then by name. */
+  /**
+   * One item per process, the active ones first, then by name; past `LIMIT`,
+   * the active ones and those that ended last, and an item for the others.
+   */
   running(): IRunningSessions.IRunningItem[] {
-    const rows = [...this._options.fleet.rows.values()].sort(
+    const all = [...this._options.fleet.rows.values()];
+    const rows = all.length > RunningProcesses.LIMIT ? latest(all) : all;
+    rows.sort(
       (a, b) =>
         Number(isActive(b.state.status)) - Number(isActive(a.state.status)) ||
         a.name.localeCompare(b.name) ||
         a.key.localeCompare(b.key)
     );
-    return rows.map(row => this._item(row));
+    const items = rows.map(row => this._item(row));
+    if (all.length > rows.length) {
+      items.push(this._more(all.length - rows.length, all.length));
+    }
+    return items;
   }
 
   /** Stop every active process (the panel asked the user first). */
@@ -134,6 +157,19 @@ export class RunningProcesses
     };
   }
 
+  /** The item that stands for `count` processes left out. */
+  private _more(count: number, total: number): IRunningSessions.IRunningItem {
+    return {
+      className: RUNNING_MORE_CLASS,
+      context: '',
+      icon: () => this._options.icon,
+      label: () => `${count} more in the Processes sidebar`,
+      labelTitle: () =>
+        `Listed here: the active processes and those that ended last, ${RunningProcesses.LIMIT} at most.\nThe Processes sidebar lists all ${total}.`,
+      open: () => this._options.showAll?.()
+    };
+  }
+
   private _activeKeys(): string[] {
     return [...this._options.fleet.rows.values()]
       .filter(r => isActive(r.state.status))
@@ -189,6 +225,25 @@ export class RunningProcesses
 }
 
 /**
+ * `LIMIT` rows: the active ones first (by name), then those that ended last.
+ */
+function latest(rows: IProcessRow[]): IProcessRow[] {
+  const ended = (r: IProcessRow): number =>
+    r.state.ended_at ?? r.state.started_at ?? 0;
+  return rows
+    .map(row => ({ row, active: isActive(row.state.status) }))
+    .sort(
+      (a, b) =>
+        Number(b.active) - Number(a.active) ||
+        (a.active
+          ? a.row.name.localeCompare(b.row.name)
+          : ended(b.row) - ended(a.row))
+    )
+    .slice(0, RunningProcesses.LIMIT)
+    .map(r => r.row);
+}
+
+/**
  * Resolves when the fleet delivers its first rows (a snapshot, even an empty
  * one), or after `timeoutMs` (no server extension, no kernel yet).
  */
@@ -214,6 +269,8 @@ export namespace RunningProcesses {
     open: (key: string) => void;
     /** Stop a row's process; rejects on failure (the caller shows it). */
     stop: (key: string) => Promise<void>;
+    /** Show the Processes sidebar (the item for the processes left out). */
+    showAll?: () => void;
     /** The items' icon. */
     icon: LabIcon;
   }

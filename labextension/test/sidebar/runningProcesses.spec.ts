@@ -4,6 +4,7 @@ import { ProcessFleet } from '../../src/sidebar/processFleet';
 import {
   firstData,
   RUNNING_ITEM_CLASS,
+  RUNNING_MORE_CLASS,
   RunningProcesses
 } from '../../src/sidebar/runningProcesses';
 import { delta, FakeChannel, snapshot, state } from './fixtures';
@@ -24,11 +25,12 @@ function harness() {
   const stop = vi.fn(async (key: string) => {
     stopped.push(key);
   });
-  const section = new RunningProcesses({ fleet, open, stop, icon });
+  const showAll = vi.fn();
+  const section = new RunningProcesses({ fleet, open, stop, icon, showAll });
   const changes = vi.fn();
   section.runningChanged.connect(changes);
   disposables.push(section, fleet);
-  return { server, fleet, section, open, stop, stopped, changes };
+  return { server, fleet, section, open, stop, stopped, changes, showAll };
 }
 
 afterEach(() => {
@@ -64,6 +66,54 @@ describe('RunningProcesses (the Running panel section)', () => {
     expect(items[1].icon()).toBe(icon);
     expect(items[1].labelTitle?.()).toBe('zeta\nrunning\npython zeta.py');
     expect(section.shutdownLabel(items[1])).toBe('Stop zeta');
+  });
+
+  it('lists at most LIMIT processes, the active ones and those that ended last, and one item for the others', async () => {
+    const { server, section, showAll, stopped } = harness();
+    const limit = RunningProcesses.LIMIT;
+    const finished = Array.from({ length: 1000 }, (_, i) =>
+      state(`done-${String(i).padStart(4, '0')}`, {
+        status: 'exited',
+        exit_code: 0,
+        ended_at: 10_000 + i
+      })
+    );
+    server.deliver(
+      snapshot([
+        ...finished,
+        state('web', { status: 'running' }),
+        state('api', { status: 'starting' })
+      ])
+    );
+    const items = section.running();
+    // The panel draws every item it is given, hidden or not: a few dozen.
+    expect(items.length).toBe(limit + 1);
+    const labels = items.map(i => String(i.label()));
+    expect(labels.slice(0, 2)).toEqual(['api', 'web']);
+    // The ones that ended last (by name among themselves).
+    expect(labels.slice(2, limit)).toEqual(
+      finished
+        .slice(-(limit - 2))
+        .map(s => s.name)
+        .sort()
+    );
+    const more = items[limit];
+    expect(more.className).toBe(RUNNING_MORE_CLASS);
+    expect(more.label()).toBe('952 more in the Processes sidebar');
+    expect(more.shutdown).toBeUndefined();
+    more.open!();
+    expect(showAll).toHaveBeenCalledTimes(1);
+    // "Stop All" still stops every active process, listed or not.
+    section.shutdownAll();
+    await Promise.resolve();
+    expect(stopped.sort()).toEqual(['api', 'web']);
+
+    // Up to LIMIT, every process and no extra item.
+    server.deliver(snapshot(finished.slice(0, limit), { seq: 2 }));
+    expect(section.running().length).toBe(limit);
+    expect(
+      section.running().every(i => i.className!.startsWith(RUNNING_ITEM_CLASS))
+    ).toBe(true);
   });
 
   it('offers a stop button on active processes (queued included) only', async () => {
