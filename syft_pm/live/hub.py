@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..registry import Registry
+from .gil import yield_cpu_to_the_loop
 from .watcher import Subscription, Watcher
 from .watcher_thread import WatcherThread
 
@@ -45,8 +46,12 @@ class LiveHub:
             self.watcher, tick=tick, idle_tick=idle_tick, stop_when_idle=stop_when_idle
         )
         self._stop_when_idle = stop_when_idle
-        self._actions = ThreadPoolExecutor(action_workers, thread_name_prefix="syft_pm-action")
-        self._reads = ThreadPoolExecutor(read_workers, thread_name_prefix="syft_pm-read")
+        self._actions = ThreadPoolExecutor(
+            action_workers, thread_name_prefix="syft_pm-action", initializer=yield_cpu_to_the_loop
+        )
+        self._reads = ThreadPoolExecutor(
+            read_workers, thread_name_prefix="syft_pm-read", initializer=yield_cpu_to_the_loop
+        )
         self._start_lock = threading.Lock()
         self.closed = False
 

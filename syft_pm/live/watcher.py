@@ -141,6 +141,10 @@ class Watcher:
         self._full_scans = 0
         #: The last snapshot's maps per kind of view, reused while nothing changed.
         self._bodies: dict[tuple[Any, ...], tuple[protocol.Shared, protocol.Shared]] = {}
+        #: Set by the thread that drives this watcher when it has inotify: the entries
+        #: changed since the last scan (None: unknown, scan them all). See
+        #: :meth:`_catch_up_locked`.
+        self.changes_since_scan: Callable[[], set[str] | None] | None = None
         self.on_subscribers_changed: Callable[[int], None] | None = None
 
     # -- subscribers ----------------------------------------------------------------------
@@ -191,15 +195,22 @@ class Watcher:
             self._resync_locked(sub)
 
     def _catch_up_locked(self, arrived: int, skip: Subscription | None = None) -> None:
-        """Scan unless a full scan began after the caller arrived (``arrived`` is
-        :attr:`_full_scans` read before taking the lock).
-
-        Such a scan saw every write finished before the caller asked, which is all that
-        read-your-writes promises. Fifty clients connecting at once then cost two or three
-        scans of the registry instead of fifty.
+        """Bring every view up to date with the writes finished before the caller asked
+        (all that read-your-writes promises), as cheaply as that can be known: the
+        entries inotify named since the last scan, when the driving thread has inotify;
+        else a full scan, unless one began after the caller arrived (``arrived`` is
+        :attr:`_full_scans` read before taking the lock). Fifty clients connecting at
+        once cost fifty reads of an empty inotify queue, or two or three full scans.
         """
         if not self._primed:
             self._scan_locked(dispatch=False)
+            return
+        changes = self.changes_since_scan
+        if changes is not None:
+            # inotify knows which entries changed since the last scan: only those.
+            only = changes()
+            if only is None or only:
+                self._scan_locked(dispatch=True, skip=skip, only=only)
         elif self._full_scans == arrived:
             # A scan already running when the caller arrived had counted itself (it
             # counts before listing the registry) and may have missed the caller's write.
@@ -319,7 +330,11 @@ class Watcher:
         base = str(self.registry.processes_dir)
         want_any = self._scope(names, self._subs)
         want_logs = self._scope(names, [s for s in self._subs if s.logs])
+        # A scan is thousands of stat() calls, each a release and a retake of the GIL too
+        # quick for a waiting event loop to catch: without pauses it would wait the scan out.
+        courtesy = Courtesy()
         for name in sorted(names):
+            courtesy.pause()
             tr = self._tracked.get(name)
             is_new = tr is None
             if tr is None:
@@ -376,6 +391,7 @@ class Watcher:
             if not (tr.active or tr.drain):
                 continue
             tr.drain = False
+            courtesy.pause()
             payload = self._read_logs(tr, prime=not self._primed)
             if payload:
                 logs[name] = payload

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ..filewatch import Inotify, open_inotify
+from .gil import yield_cpu_to_the_loop
 from .watcher import Watcher
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,11 @@ class WatcherThread:
         self.stop_when_idle = stop_when_idle
         self._use_inotify = use_inotify
         self._stop = threading.Event()
-        #: Entries inotify said changed since the last scan (None: scan them all).
+        #: Entries inotify said changed since the last scan (None: scan them all). Read
+        #: and taken under ``_events``, by this thread and by a view's catch-up scan.
         self._dirty: set[str] | None = None
+        self._events = threading.Lock()
+        self._ino: Inotify | None = None
         self._processes_dir = str(watcher.registry.processes_dir)
         self._wake_r, self._wake_w = os.pipe()
         # Both ends non-blocking: wake() runs on the server's event loop and must return at
@@ -120,7 +124,11 @@ class WatcherThread:
                 os.close(fd)
 
     def _run(self) -> None:
+        yield_cpu_to_the_loop()
         ino: Inotify | None = open_inotify() if self._use_inotify else None
+        if ino is not None:
+            self._ino = ino
+            self.watcher.changes_since_scan = self._changes_since_scan
         # selectors, not select.select: jupyter_server raises the open-files limit, and
         # select() fails outright on a descriptor numbered 1024 or more.
         selector = selectors.DefaultSelector()
@@ -141,7 +149,8 @@ class WatcherThread:
                 try:
                     # Only the entries inotify named, when it named them; a full pass
                     # after a wake-up, a timeout (metrics, liveness) or an overflow.
-                    only, self._dirty = self._dirty, None
+                    with self._events:
+                        only, self._dirty = self._dirty, set()
                     changed = self.watcher.scan(only=only)
                     if changed:
                         tokens -= 1.0
@@ -156,17 +165,21 @@ class WatcherThread:
                 if self._idle_exit():
                     break
         finally:
-            selector.close()
             if ino is not None:
+                with self._events:
+                    self.watcher.changes_since_scan = None
+                    self._ino = None
                 ino.close()
+            selector.close()
 
     def _wait(
         self, ino: Inotify | None, selector: selectors.BaseSelector, delay: float, changed: bool
     ) -> float:
         """Sleep until a registry change, a wake-up or the pace timeout; returns the
         polling delay to use next time (without inotify)."""
+        relook = False
         if ino is not None:
-            self._sync_watches(ino)
+            relook = self._sync_watches(ino)
             # inotify wakes us for every registry change; the timeout only paces metrics
             # and heartbeats.
             timeout = max(self.min_interval, min(self.watcher.metrics_interval, self.idle_tick))
@@ -175,27 +188,57 @@ class WatcherThread:
         else:
             delay = self.tick if changed else min(delay * 1.5, self.idle_tick)
             timeout = min(delay, REMOTE_POLL) if self.watcher.polls_remote else delay
-        ready = selector.select(timeout)
-        dirty: set[str] | None = None if not ready else set()
-        for key, _ in ready:
-            if key.fd == self._wake_r:
-                with contextlib.suppress(OSError):
-                    os.read(self._wake_r, 4096)
-                dirty = None  # a wake-up (an action, a resync): look at everything
-            elif ino is not None and key.fd == ino.fd:
-                paths = ino.changed()
-                if paths is None or self._processes_dir in paths:
-                    dirty = None  # an entry came or went, or events were lost
-                elif dirty is not None:
-                    dirty |= {os.path.basename(p) for p in paths}  # noqa: PTH119
-        self._dirty = dirty
+        ready = selector.select(0 if relook else timeout)
+        with self._events:
+            if not ready and not relook:
+                self._dirty = None  # the pace timeout: a full pass (metrics, liveness)
+            for key, _ in ready:
+                if key.fd == self._wake_r:
+                    with contextlib.suppress(OSError):
+                        os.read(self._wake_r, 4096)
+                    self._dirty = None  # a wake-up (an action, a resync): look at everything
+                elif ino is not None and key.fd == ino.fd:
+                    self._note(ino.changed())
         return delay
 
-    def _sync_watches(self, ino: Inotify) -> None:
+    def _note(self, paths: set[str] | None) -> None:
+        """Add what inotify reported to the entries to scan (under ``_events``)."""
+        if paths is None or self._processes_dir in paths:
+            self._dirty = None  # an entry came or went, or events were lost
+        elif self._dirty is not None:
+            self._dirty |= {os.path.basename(p) for p in paths}  # noqa: PTH119
+
+    def _changes_since_scan(self) -> set[str] | None:
+        """For a view's read-your-writes catch-up (the watcher calls it under its lock):
+        the entries changed since the last scan, as inotify reported them, whether this
+        thread has read those events yet or not. They are taken: the caller scans them
+        now. None means "scan everything" (an entry came or went, events were lost, or a
+        full pass was due anyway).
+
+        Every write a caller finished before asking has queued its event by then, so a
+        scan of these entries reads it; fifty views subscribing at once then cost fifty
+        reads of an empty inotify queue, not fifty scans of the registry.
+        """
+        with self._events:
+            ino = self._ino
+            if ino is None:
+                return None
+            self._note(ino.changed())
+            taken, self._dirty = self._dirty, set()
+            return taken
+
+    def _sync_watches(self, ino: Inotify) -> bool:
+        """Watch every entry's directory; True if new ones are watched (and marked to be
+        looked at again)."""
         wanted = {str(p) for p in self.watcher.watched_dirs()}
         wanted.add(str(self.watcher.registry.processes_dir))
         have = ino.watched()
         for p in have - wanted:
             ino.forget(Path(p))
-        for p in wanted - have:
-            ino.watch(Path(p))
+        added = {p for p in wanted - have if ino.watch(Path(p))}
+        if added:
+            # A write between the scan that found the entry and this watch made no event:
+            # look at the new entries once more, now that nothing can slip by.
+            with self._events:
+                self._note(added - {self._processes_dir})
+        return bool(added)

@@ -133,3 +133,49 @@ def test_views_subscribing_together_share_the_scan_that_reads_their_writes(pm):
     assert all(v.snapshot()["processes"].keys() == {"a", "b", "c"} for v in views)
     # The first subscriber scans; the four others arrived before that scan began.
     assert w._n == 2  # priming, and one catch-up for all five
+
+
+def test_with_inotify_a_subscriber_scans_only_what_changed_and_still_reads_its_writes(pm):
+    from syft_pm.live.watcher_thread import WatcherThread
+    from syft_pm.registry import atomic_write_json
+
+    run_two(pm)
+    w = make_watcher(pm)
+    full_scans: list[set[str] | None] = []
+    scan = w._scan_locked
+
+    def counting(**kw: Any) -> bool:
+        full_scans.append(kw.get("only"))
+        return scan(**kw)
+
+    w._scan_locked = counting  # type: ignore[method-assign]
+    first = Raw()
+    w.subscribe(first)  # primes (a full scan)
+    # burst=1 and a long interval: after one scan with news the thread waits, so what
+    # happens next is left to the subscribers' catch-up.
+    thread = WatcherThread(w, burst=1, min_interval=1000.0, idle_tick=1000.0)
+    thread.start()
+    try:
+        wait_for(lambda: w.changes_since_scan is not None, what="the thread's inotify")
+        wait_for(
+            lambda: thread._ino is not None and len(thread._ino.watched()) >= 3, what="watches"
+        )
+        full_scans.clear()
+        state_file = pm.registry.process_dir("a") / "state.json"
+        state = json.loads(state_file.read_text())
+        atomic_write_json(state_file, {**state, "reason": "changed by hand"})
+        views = [Raw() for _ in range(10)]
+        for v in views:
+            w.subscribe(v)
+        assert views[0].snapshot()["processes"]["a"]["reason"] == "changed by hand"
+        assert all(v.snapshot()["processes"]["a"]["reason"] == "changed by hand" for v in views)
+        assert None not in full_scans, f"no full scan for a subscriber: {full_scans}"
+        assert any(delta_names(m) == {"a"} for m in first.messages[1:]), first.messages
+    finally:
+        thread.close()
+
+
+def delta_names(m: dict[str, Any]) -> set[str]:
+    return (
+        set(m.get("changed") or {}) | set(m.get("added") or {}) if m["type"] == "delta" else set()
+    )
