@@ -57,14 +57,18 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
         self.client.on_close = self._close_from_server
 
     async def _write(self, pieces: list[bytes]) -> None:
-        """One text frame of already encoded UTF-8 JSON (encoded off the loop).
+        """One message of already encoded UTF-8 JSON (encoded off the loop).
 
         Fifty clients' snapshots of a big fleet share one 10 MB body: joining it to each
         client's header, and tornado's framing copy after that, would copy it twice per
-        client, each time in one C call that holds the GIL (the loop's, or a thread's
-        the loop then waits for). The frame is written as its header and the pieces, which
-        the stream sends from without copying. Only where tornado would transform the
-        payload (compression, masking) does the message go through ``write_message``.
+        client, each time in one C call that holds the GIL. So the frames are written as
+        headers and slices of the pieces, which the stream sends without copying. And a
+        big message goes as fragments of :data:`FRAGMENT` bytes, each awaited: one
+        ``send()`` of megabytes to a fast reader keeps the loop in the kernel for
+        milliseconds, and tornado's writer would send all of it in one callback. (Pings
+        may come between fragments; RFC 6455 allows control frames there.) Only where
+        tornado would transform the payload (compression, masking) does the message go
+        through ``write_message``.
         """
         conn = self.ws_connection
         stream = getattr(conn, "stream", None)
@@ -76,15 +80,19 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
         ):
             await self.write_message(b"".join(pieces))
             return
+        fragments = split_fragments(pieces, FRAGMENT)
+        last = len(fragments) - 1
         try:
-            stream.write(text_frame_header(sum(map(len, pieces))))
-            done = None
-            for piece in pieces:
-                done = stream.write(piece)
+            for i, fragment in enumerate(fragments):
+                header = frame_header(
+                    sum(map(len, fragment)), opcode=0x1 if i == 0 else 0x0, fin=i == last
+                )
+                done = stream.write(header)
+                for piece in fragment:
+                    done = stream.write(piece)
+                await done
         except iostream.StreamClosedError:
             raise websocket.WebSocketClosedError() from None
-        if done is not None:
-            await done
 
     def _close_from_server(self) -> None:
         if self.ws_connection is not None:
@@ -111,11 +119,33 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
             self.client = None
 
 
-def text_frame_header(length: int) -> bytes:
-    """The header of an unmasked, unfragmented text frame (RFC 6455, 5.2) of ``length``
-    payload bytes, as a server sends it."""
+#: The largest fragment of a message written in one go (see ``EventsHandler._write``).
+FRAGMENT = 256 * 1024
+
+
+def split_fragments(pieces: list[bytes], size: int) -> list[list[memoryview]]:
+    """``pieces`` cut into consecutive runs of at most ``size`` bytes (views, no copies);
+    one empty fragment for an empty message."""
+    out: list[list[memoryview]] = [[]]
+    room = size
+    for piece in pieces:
+        view = memoryview(piece)
+        while view:
+            if not room:
+                out.append([])
+                room = size
+            part, view = view[:room], view[room:]
+            out[-1].append(part)
+            room -= len(part)
+    return out
+
+
+def frame_header(length: int, *, opcode: int = 0x1, fin: bool = True) -> bytes:
+    """The header of an unmasked frame (RFC 6455, 5.2) of ``length`` payload bytes, as
+    a server sends it: a text frame by default, ``opcode=0`` for a continuation."""
+    first = (0x80 if fin else 0) | opcode
     if length < 126:
-        return struct.pack("!BB", 0x81, length)
+        return struct.pack("!BB", first, length)
     if length <= 0xFFFF:
-        return struct.pack("!BBH", 0x81, 126, length)
-    return struct.pack("!BBQ", 0x81, 127, length)
+        return struct.pack("!BBH", first, 126, length)
+    return struct.pack("!BBQ", first, 127, length)

@@ -70,3 +70,23 @@ async def test_a_stalled_client_is_bounded_then_resynced(tmp_path: Path) -> None
         client.close()
         await hub.close()
     assert not live.thread.running
+
+
+def test_fragments_cover_the_pieces_in_order_without_copies() -> None:
+    from syft_pm.server.websocket import frame_header, split_fragments
+
+    pieces = [b"{", b"a" * 10, b"", b"b" * 7, b"}"]
+    frags = split_fragments(pieces, 4)
+    assert [b"".join(bytes(v) for v in f) for f in frags] == [
+        b"{aaa",
+        b"aaaa",
+        b"aaab",
+        b"bbbb",
+        b"bb}",
+    ]
+    assert all(any(v.obj is p for p in pieces) for f in frags for v in f), "views, not copies"
+    assert split_fragments([], 4) == [[]]
+    assert frame_header(5) == b"\x81\x05"
+    assert frame_header(5, opcode=0, fin=False) == b"\x00\x05"
+    assert frame_header(300) == b"\x81\x7e\x01\x2c"
+    assert frame_header(70000, opcode=0) == b"\x80\x7f" + (70000).to_bytes(8, "big")

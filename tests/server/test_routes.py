@@ -271,9 +271,17 @@ async def test_symlinks_planted_in_the_registry_are_never_followed(
         assert all("SECRET" not in text for _, text in data["lines"]), (params, data)
 
 
-async def test_websocket_frames_of_every_length_class_arrive_whole(jp_ws_fetch, pm):
+@pytest.mark.parametrize("fragment", [None, 1000], ids=["one-frame", "fragments"])
+async def test_websocket_frames_of_every_length_class_arrive_whole(
+    jp_ws_fetch, pm, monkeypatch, fragment
+):
     """Frames are written by the extension (header, then the encoded pieces): payloads
-    under 126 bytes, up to 64 KiB and beyond each use their own length encoding."""
+    under 126 bytes, up to 64 KiB and beyond each use their own length encoding; a
+    message bigger than a fragment goes as a text frame and continuations."""
+    if fragment is not None:
+        from syft_pm.server import websocket as ws_module
+
+        monkeypatch.setattr(ws_module, "FRAGMENT", fragment)
     code = "for i in range(300): print(i, 'x' * 400)"
     assert pm.run("wide", [PY, "-c", code]).wait(timeout=30) == 0
     big = WsClient(await jp_ws_fetch("syft-pm", "api", "events"))
