@@ -68,6 +68,8 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.web_app.add_handlers(".*$", [(r"/loopprobe", ProbeHandler)])
     PeriodicCallback(_tick, TICK_MS).start()
     gc.callbacks.append(_gc)
+    if os.environ.get("SYFT_PM_BENCH_STALLS"):
+        _start_stall_sampler()
     threshold = os.environ.get("SYFT_PM_BENCH_SLOW_CALLBACK_MS")
     if threshold:  # name the callbacks that block the loop (asyncio's debug mode)
         import asyncio
@@ -75,3 +77,37 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         loop = asyncio.get_event_loop()
         loop.set_debug(True)
         loop.slow_callback_duration = float(threshold) / 1000
+
+
+def _start_stall_sampler() -> None:
+    """Bench diagnostics: while the loop has not ticked for 12 ms, log what every thread
+    is doing (every 3 ms), so a block can be attributed. Not for measuring: it takes the
+    GIL itself."""
+    import sys
+    import threading
+    import traceback
+
+    main = threading.main_thread().ident
+
+    def run() -> None:
+        while True:
+            time.sleep(0.003)
+            last = _state["last"]
+            if not last or time.monotonic() - last < 0.012:
+                continue
+            stalled = (time.monotonic() - last) * 1000
+            frames = sys._current_frames()
+            lines = [f"STALL {stalled:.1f} ms"]
+            for ident, frame in frames.items():
+                who = "LOOP" if ident == main else str(ident)
+                stack = traceback.extract_stack(frame)[-4:]
+                lines.append(
+                    f"  {who}: "
+                    + " <- ".join(
+                        f"{f.name}({f.filename.rsplit('/', 1)[-1]}:{f.lineno})"
+                        for f in reversed(stack)
+                    )
+                )
+            print("\n".join(lines), file=sys.stderr, flush=True)
+
+    threading.Thread(target=run, name="stall-sampler", daemon=True).start()
