@@ -14,7 +14,8 @@ descriptor, as its stdout and stderr). The connection itself becomes the supervi
 the supervisor (one writer, so the order holds), the second its readiness message.
 
 Trust: an abstract Unix socket (no file that could be planted or left behind) that only
-this user's processes may use (``SO_PEERCRED``). Its name holds a digest of the Python
+this user's processes may use, and that a caller uses only if this user's process
+listens on it (``SO_PEERCRED``, both ways). Its name holds a digest of the Python
 and of this package's files, so code that changed gets a new server; an old one ends by
 itself once it has had no supervisor and no request for :data:`IDLE_EXIT` seconds.
 Anything going wrong here makes run() exec the supervisor as before (:func:`start`
@@ -136,11 +137,21 @@ def start(
 
 
 def _connect(name: bytes) -> socket.socket | None:
+    """A connection to the server on ``name``, if one of this user's processes listens
+    there. The abstract namespace is shared by every user of the machine, so another
+    could bind the name first: it would be sent the environment (secrets too) and a
+    descriptor of the supervisor log. Its credentials are checked before a byte goes."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(BOOT_TIMEOUT)
         sock.connect(name)
+        _pid, uid, _gid = _CRED.unpack(
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size)
+        )
     except OSError:
+        sock.close()
+        return None
+    if uid != os.getuid():
         sock.close()
         return None
     return sock

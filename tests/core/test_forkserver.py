@@ -217,3 +217,50 @@ def test_killing_the_server_harms_no_supervisor_and_the_next_run_starts_another(
     for h in (first, second):
         h.stop()
         assert h.status == "stopped"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to listen as another user")
+def test_a_name_squatted_by_another_user_is_never_sent_anything(
+    pm: ProcessManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Abstract socket names are shared by all users: another one could listen where our
+    fork server should. run() must not send it the environment or a descriptor."""
+    name = b"\0syft-pm-test-squat-%d" % os.getpid()
+    code = (
+        "import os, socket, sys\n"
+        "os.setgid(65534); os.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "s.bind(bytes.fromhex(sys.argv[1]))\n"
+        "s.listen(4)\n"
+        "print('listening', flush=True)\n"
+        "c, _ = s.accept()\n"
+        "c.settimeout(5)\n"
+        "try:\n"
+        "    data = c.recv(1 << 20)\n"
+        "except OSError:\n"
+        "    data = b''\n"
+        "os.write(int(sys.argv[2]), str(len(data)).encode())\n"
+    )
+    r, w = os.pipe()
+    squatter = subprocess.Popen(
+        [PY, "-c", code, name.hex(), str(w)], pass_fds=(w,), stdout=subprocess.PIPE, text=True
+    )
+    os.close(w)
+    try:
+        assert squatter.stdout is not None and squatter.stdout.readline() == "listening\n"
+        monkeypatch.setattr(forkserver, "address", lambda: name)
+        monkeypatch.setenv("SYFT_PM_TEST_SECRET", "do-not-leak")
+        h = pm.run("private", ["sleep", "300"])
+        assert h.status == "running"
+        assert squatter.wait(timeout=10) == 0
+        assert os.read(r, 64) == b"0", "the squatter received nothing"
+        h.stop()
+    finally:
+        # Once the squatter has gone, run() may have started a real server on the name.
+        for p in psutil.process_iter(["cmdline"]):
+            if name[1:].decode() in (p.info["cmdline"] or []):
+                p.kill()
+        os.close(r)
+        if squatter.poll() is None:
+            squatter.kill()
+            squatter.wait()
