@@ -9,14 +9,15 @@ frequent) have separate pools, so six slow stops never starve the reads a sideba
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..registry import Registry
-from .gil import yield_cpu_to_the_loop
+from .pool import Pool
 from .watcher import Subscription, Watcher
 from .watcher_thread import WatcherThread
 
@@ -46,12 +47,8 @@ class LiveHub:
             self.watcher, tick=tick, idle_tick=idle_tick, stop_when_idle=stop_when_idle
         )
         self._stop_when_idle = stop_when_idle
-        self._actions = ThreadPoolExecutor(
-            action_workers, thread_name_prefix="syft_pm-action", initializer=yield_cpu_to_the_loop
-        )
-        self._reads = ThreadPoolExecutor(
-            read_workers, thread_name_prefix="syft_pm-read", initializer=yield_cpu_to_the_loop
-        )
+        self._actions = Pool(action_workers, "syft_pm-action")
+        self._reads = Pool(read_workers, "syft_pm-read")
         self._start_lock = threading.Lock()
         self.closed = False
 
@@ -78,6 +75,14 @@ class LiveHub:
     def submit_read(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self._reads.submit(fn, *args)
 
+    def call_action(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """From an event loop, without taking a lock a worker holds (see pool.py)."""
+        return self._actions.call(fn, *args)
+
+    def call_read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """From an event loop, without taking a lock a worker holds (see pool.py)."""
+        return self._reads.call(fn, *args)
+
     def wake(self) -> None:
         """Scan soon: after an action, so every view sees its effect at once."""
         self.thread.wake()
@@ -86,5 +91,5 @@ class LiveHub:
         """Blocking: joins the watcher thread. Call it off any event loop."""
         self.closed = True
         self.thread.close()
-        self._actions.shutdown(wait=False, cancel_futures=True)
-        self._reads.shutdown(wait=False, cancel_futures=True)
+        self._actions.shutdown()
+        self._reads.shutdown()

@@ -131,11 +131,11 @@ class ClientSet:
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking core work (file reads, psutil, scans) on the read pool."""
-        return await asyncio.wrap_future(self.live.submit_read(fn, *args))
+        return await self.live.call_read(fn, *args)
 
     async def run_action(self, fn: Callable[..., T], *args: Any) -> T:
         """Run slow work (a stop waits for a process tree) on the action pool."""
-        return await asyncio.wrap_future(self.live.submit_action(fn, *args))
+        return await self.live.call_action(fn, *args)
 
     async def attach(
         self,

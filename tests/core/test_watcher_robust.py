@@ -282,3 +282,56 @@ def test_the_hubs_threads_yield_the_cpu_to_the_event_loop(pm: ProcessManager) ->
         wait_for(lambda: thread_nice() == want, what="the watcher thread's nice value")
     finally:
         hub.close()
+
+
+def test_a_hub_starts_its_worker_threads_before_the_first_request(pm: ProcessManager) -> None:
+    """A thread started lazily by submit() is started on the caller's thread, which waits
+    until it runs: on the server, that caller is the event loop."""
+    import threading
+
+    from syft_pm.live.hub import LiveHub
+
+    before = {t.name for t in threading.enumerate()}
+    hub = LiveHub(pm.home, action_workers=3, read_workers=5)
+    try:
+        started = [t.name for t in threading.enumerate() if t.name not in before]
+        assert sum(n.startswith("syft_pm-read") for n in started) == 5, started
+        assert sum(n.startswith("syft_pm-action") for n in started) == 3, started
+    finally:
+        hub.close()
+
+
+async def test_the_pool_delivers_results_and_errors_to_the_loop_and_drops_queued_work() -> None:
+    import asyncio
+    import threading
+
+    from syft_pm.live.pool import Pool
+
+    pool = Pool(2, "test-pool")
+    try:
+        assert await pool.call(lambda a, b: a + b, 2, 3) == 5
+        with pytest.raises(ZeroDivisionError):
+            await pool.call(lambda: 1 / 0)
+        assert pool.submit(lambda: "sync").result(10) == "sync"
+        gate = threading.Event()
+        busy = threading.Semaphore(0)
+
+        def hold() -> bool:
+            busy.release()
+            return gate.wait(10)
+
+        held = [pool.call(hold) for _ in range(2)]
+        for _ in range(2):
+            assert busy.acquire(timeout=10)  # both workers are busy
+        ran: list[int] = []
+        queued_sync = pool.submit(ran.append, 1)
+        queued_async = pool.call(ran.append, 2)
+    finally:
+        pool.shutdown()
+    gate.set()
+    assert await asyncio.gather(*held) == [True, True]
+    assert queued_sync.cancelled() and not ran, "queued work is cancelled at shutdown"
+    with pytest.raises(asyncio.CancelledError):
+        await queued_async
+    with pytest.raises(RuntimeError):
+        pool.submit(print)
