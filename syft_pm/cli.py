@@ -54,6 +54,33 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+#: The Python API's spelling in an error message, and what a shell user types instead,
+#: by command. The library's errors name its keyword arguments; printed as they are, they
+#: would tell a shell user to "pass if_exists='replace'".
+CLI_SPELLING: dict[str, tuple[tuple[str, str], ...]] = {
+    "run": (
+        ("pass if_exists='replace'", "add --replace"),
+        ("Pass if_exists='replace'", "Add --replace"),
+        ("pass runner='slurm'", "add --runner slurm"),
+        (
+            "resources and runner_options need",
+            "--cpus, --memory, --gpus, --time, --partition, --account and --sbatch-arg need",
+        ),
+    ),
+    "rm": (("pass force=True", "add --force"),),
+    "up": (
+        ("pass if_exists='replace' to stop it and start the new one", "stop it first"),
+        ("Pass if_exists='replace' to stop it and start anew", "Stop it first"),
+    ),
+}
+
+
+def in_cli_terms(command: str, message: str) -> str:
+    for python, shell in CLI_SPELLING.get(command, ()):
+        message = message.replace(python, shell)
+    return message
+
+
 class _Formatter(argparse.HelpFormatter):
     """argparse's formatter, sized without ``shutil`` (argparse builds one for every
     argument it adds, and shutil brings bz2, lzma and fnmatch with it)."""
@@ -456,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if not isinstance(e, expected_errors()):
             raise
-        print(f"syft-pm: error: {e}", file=sys.stderr)
+        print(f"syft-pm: error: {in_cli_terms(args.command, str(e))}", file=sys.stderr)
         return 1
 
 

@@ -99,6 +99,8 @@ def test_errors_are_one_line(pm: ProcessManager) -> None:
         (("frobnicate",), 2, "invalid choice"),
         (("stop",), 2, "required"),
         (("run", "x", "--ttl", "soon", "--", "true"), 2, "invalid float"),
+        (("run", "x", "--cpus", "2", "--", "true"), 1, "--cpus, --memory, --gpus"),
+        (("run", "x", "--partition", "p", "--", "true"), 1, "need a scheduler: add --runner slurm"),
     ]
     for args, code, msg in cases:
         r = cli(home, *args)
@@ -109,11 +111,12 @@ def test_errors_are_one_line(pm: ProcessManager) -> None:
         assert "Traceback" not in r.stderr
     assert cli(home, "run", "dup", "--", "sleep", "60").returncode == 0
     r = cli(home, "run", "dup", "--", "sleep", "61")
-    assert r.returncode == 1 and "if_exists='replace'" in r.stderr
+    # The shell's spelling, not the Python API's (if_exists='replace', force=True).
+    assert r.returncode == 1 and "add --replace to stop it" in r.stderr, r.stderr
     r = cli(home, "run", "dup", "--replace", "--", "sleep", "61")
     assert r.returncode == 0, r.stderr
     r = cli(home, "rm", "dup")
-    assert r.returncode == 1 and "force=True" in r.stderr
+    assert r.returncode == 1 and "stop it first or add --force" in r.stderr, r.stderr
     assert cli(home, "rm", "dup", "--force").returncode == 0
 
 

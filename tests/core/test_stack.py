@@ -150,3 +150,16 @@ def test_cli_up_list_down(home: Path, tmp_path: Path) -> None:
     assert {ln.split()[0] for ln in listed.stdout.splitlines()[1:]} == {"db", "migrate", "api"}
     out = subprocess.run([*cli, "down", "-f", str(f)], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["api: stopped", "migrate: exited", "db: stopped"]
+
+
+def test_cli_up_names_what_changed_in_the_shells_terms(home: Path, tmp_path: Path) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text(f'[processes.web]\ncmd = ["{PY}", "-c", "import time; time.sleep(60)"]\n')
+    cli = [PY, "-m", "syft_pm.cli", "--home", str(home)]
+    subprocess.run([*cli, "up", "-f", str(f)], capture_output=True, text=True, check=True)
+    f.write_text(f'[processes.web]\ncmd = ["{PY}", "-c", "import time; time.sleep(61)"]\n')
+    out = subprocess.run([*cli, "up", "-f", str(f)], capture_output=True, text=True)
+    assert out.returncode == 1, out
+    assert "with a different configuration (changed: cmd); stop it first" in out.stderr
+    assert "if_exists" not in out.stderr
+    subprocess.run([*cli, "down", "-f", str(f)], capture_output=True, text=True, check=True)
