@@ -46,6 +46,12 @@ class SyftPmExtension(ExtensionApp):
         help="Messages a slow websocket client may have queued before it is dropped to a "
         "fresh snapshot instead (bounds the server's memory per client).",
     ).tag(config=True)
+    handshakes_per_iteration = Int(
+        4,
+        help="Websocket handshakes the server's event loop runs per iteration: a burst of "
+        "reconnecting clients (every tab, after a restart) is let in a few at a time, so "
+        "it never blocks the loop for long.",
+    ).tag(config=True)
 
     read_only = Bool(
         False,
@@ -81,7 +87,11 @@ class SyftPmExtension(ExtensionApp):
             action_workers=self.action_workers,
             read_workers=self.read_workers,
         )
-        clients = ClientSet(live, max_queued=self.max_queued_messages)
+        clients = ClientSet(
+            live,
+            max_queued=self.max_queued_messages,
+            handshakes_per_iteration=self.handshakes_per_iteration,
+        )
         if self.resurrect and not self.read_only:
             from ..resurrect import ResurrectThread
 

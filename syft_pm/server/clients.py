@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from ..live import protocol
 from ..live.hub import LiveHub
 from ..live.session import ALL_PERMISSIONS, Scope, Session
+from .turnstile import Turnstile
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -123,11 +124,15 @@ class Client:
 class ClientSet:
     """Every websocket client of one server, over the server's one live hub."""
 
-    def __init__(self, live: LiveHub, *, max_queued: int = 200) -> None:
+    def __init__(
+        self, live: LiveHub, *, max_queued: int = 200, handshakes_per_iteration: int = 4
+    ) -> None:
         self.live = live
         self.max_queued = max_queued
         self.clients: set[Client] = set()
         self.big_writes = asyncio.Lock()
+        #: What every websocket handshake passes before it authenticates.
+        self.turnstile = Turnstile(handshakes_per_iteration)
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking core work (file reads, psutil, scans) on the read pool."""

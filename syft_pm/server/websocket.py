@@ -27,6 +27,12 @@ from .clients import Client
 class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
     client: Client | None = None
 
+    async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        # A burst of reconnecting clients is let in a few per loop iteration (see
+        # turnstile.py), before authentication: everything after costs the loop.
+        await self.clients.turnstile.enter()
+        await super().prepare(*args, **kwargs)
+
     async def pre_get(self) -> None:
         user = self.current_user
         ok = await ensure_async(self.authorizer.is_authorized(self, user, READ, AUTH_RESOURCE))

@@ -1,0 +1,113 @@
+"""The turnstile: a burst of websocket handshakes never runs in one loop iteration."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from wsclient import WsClient, is_snapshot
+
+from syft_pm.server.turnstile import Turnstile
+from syft_pm.server.websocket import EventsHandler
+
+
+def iteration_counter() -> tuple[Callable[[], int], Callable[[], None]]:
+    """The loop's iteration number (a callback that reschedules itself runs once per
+    iteration), and a function that stops counting."""
+    loop = asyncio.get_running_loop()
+    state = {"n": 0, "on": True}
+
+    def tick() -> None:
+        state["n"] += 1
+        if state["on"]:
+            loop.call_soon(tick)
+
+    loop.call_soon(tick)
+    return (lambda: state["n"]), (lambda: state.update(on=False))
+
+
+async def test_no_iteration_lets_more_than_its_quota_through() -> None:
+    gate = Turnstile(3)
+    now, stop = iteration_counter()
+    passed: list[tuple[int, int]] = []
+
+    async def client(i: int) -> None:
+        await gate.enter()
+        passed.append((i, now()))
+
+    await asyncio.gather(*(client(i) for i in range(20)))
+    stop()
+    assert [i for i, _ in passed] == list(range(20)), "first come, first served"
+    per_iteration = Counter(n for _, n in passed)
+    assert max(per_iteration.values()) == 3, per_iteration
+    assert len(per_iteration) == 7, per_iteration
+    assert gate.waiting == 0
+
+
+async def test_a_waiter_that_left_takes_no_place() -> None:
+    gate = Turnstile(2)
+    now, stop = iteration_counter()
+    passed: list[tuple[int, int]] = []
+
+    async def client(i: int) -> None:
+        await gate.enter()
+        passed.append((i, now()))
+
+    tasks = [asyncio.create_task(client(i)) for i in range(6)]
+    await asyncio.sleep(0)  # every client waits at the gate
+    tasks[0].cancel()
+    tasks[1].cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stop()
+    assert [i for i, _ in passed] == [2, 3, 4, 5]
+    first = passed[0][1]
+    assert [n for _, n in passed] == [first, first, first + 1, first + 1]
+
+
+async def test_a_lone_client_goes_through_at_once() -> None:
+    gate = Turnstile(1)
+    now, stop = iteration_counter()
+    start = now()
+    await gate.enter()
+    assert now() - start == 2, "the turn, then the waiter's wake-up"
+    stop()
+
+
+def test_a_quota_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        Turnstile(0)
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    jp_server_config["SyftPmExtension"]["handshakes_per_iteration"] = 2
+    return jp_server_config
+
+
+async def test_a_burst_of_handshakes_is_spread_over_iterations(
+    jp_ws_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the server (this test's own loop): twelve clients at once are opened two per
+    iteration, and each gets its snapshot."""
+    now, stop = iteration_counter()
+    opened: list[int] = []
+    real_open = EventsHandler.open
+
+    async def counted_open(self: EventsHandler, *args: Any, **kwargs: Any) -> None:
+        opened.append(now())
+        await real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(EventsHandler, "open", counted_open)
+    sockets = await asyncio.gather(*(jp_ws_fetch("syft-pm", "api", "events") for _ in range(12)))
+    try:
+        for ws in sockets:
+            await WsClient(ws).until(is_snapshot)
+    finally:
+        stop()
+        for ws in sockets:
+            ws.close()
+    assert len(opened) == 12
+    assert max(Counter(opened).values()) <= 2, Counter(opened)
