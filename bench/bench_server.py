@@ -115,6 +115,10 @@ def diagnostics(server: ServerProcess) -> None:
         print("\n".join(slow[-20:]), file=sys.stderr)
     if os.environ.get("SYFT_PM_BENCH_STALLS") and "STALL" in text:
         print(text[text.find("STALL") :][-20000:], file=sys.stderr)
+    if os.environ.get("SYFT_PM_BENCH_ITERATIONS"):
+        print("\n".join(ln for ln in text.splitlines() if ln.startswith("ITER")), file=sys.stderr)
+    if os.environ.get("SYFT_PM_BENCH_PROFILE") and "PROFILE" in text:
+        print(text[text.rfind("PROFILE") :][:12000], file=sys.stderr)
 
 
 def bench_list(base: Path) -> None:
@@ -371,6 +375,7 @@ def bench_jupyter_upgrade_storm(base: Path) -> None:
         probe = server.request("/loopprobe")
     finally:
         server.stop()
+        diagnostics(server)
     emit("jupyter_upgrade_storm_loop_block_max", probe["max_lag_ms"], "ms", "informative")
 
 

@@ -43,6 +43,7 @@ class ProbeHandler(APIHandler):
 
     @web.authenticated
     def get(self) -> None:
+        _profile_report()
         self.finish(
             json.dumps(
                 {
@@ -57,6 +58,7 @@ class ProbeHandler(APIHandler):
     @web.authenticated
     def post(self) -> None:
         _state.update(max_lag=0.0, ticks=0, last=0.0, gc_max=0.0, gc_full=0)
+        _profile_start()
         self.finish("{}")
 
 
@@ -70,6 +72,8 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     gc.callbacks.append(_gc)
     if os.environ.get("SYFT_PM_BENCH_STALLS"):
         _start_stall_sampler()
+    if os.environ.get("SYFT_PM_BENCH_ITERATIONS"):
+        _time_iterations()
     threshold = os.environ.get("SYFT_PM_BENCH_SLOW_CALLBACK_MS")
     if threshold:  # name the callbacks that block the loop (asyncio's debug mode)
         import asyncio
@@ -111,3 +115,62 @@ def _start_stall_sampler() -> None:
             print("\n".join(lines), file=sys.stderr, flush=True)
 
     threading.Thread(target=run, name="stall-sampler", daemon=True).start()
+
+
+_profiler: Any = None
+
+
+def _profile_start() -> None:
+    """Bench diagnostics (``SYFT_PM_BENCH_PROFILE=1``): profile the loop's own thread over
+    the window, so what the loop spends per connection can be named (cProfile sees only
+    the thread that enabled it)."""
+    global _profiler
+    if not os.environ.get("SYFT_PM_BENCH_PROFILE"):
+        return
+    import cProfile
+
+    _profiler = cProfile.Profile()
+    _profiler.enable()
+
+
+def _profile_report() -> None:
+    global _profiler
+    if _profiler is None:
+        return
+    import io
+    import pstats
+    import sys
+
+    _profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(_profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.print_callees(r"websocket.py:\d+\((get|open|pre_get)\)")
+    print("PROFILE\n" + out.getvalue(), file=sys.stderr, flush=True)
+    _profiler = None
+
+
+def _time_iterations() -> None:
+    """Bench diagnostics (``SYFT_PM_BENCH_ITERATIONS=1``): time every loop iteration by
+    the wall clock and by the loop thread's own CPU clock. An iteration long on the wall
+    but short on CPU waited (for a core, or for the GIL); one long on both did work."""
+    import asyncio
+    import sys
+
+    loop: Any = asyncio.get_event_loop()
+    run_once = loop._run_once
+
+    def timed() -> None:
+        ready = len(loop._ready)
+        w0, c0 = time.perf_counter(), time.thread_time()
+        run_once()
+        wall, cpu = (time.perf_counter() - w0) * 1000, (time.thread_time() - c0) * 1000
+        if cpu > 1:
+            print(
+                f"ITER wall {wall:.1f} ms, cpu {cpu:.1f} ms, {ready} ready",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    loop._run_once = timed
