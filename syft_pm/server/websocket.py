@@ -8,6 +8,7 @@ encodes a snapshot or waits on a lock.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 from typing import Any
@@ -88,6 +89,8 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
             return
         fragments = split_fragments(pieces, FRAGMENT)
         last = len(fragments) - 1
+        loop = asyncio.get_running_loop()
+        turn_ends = loop.time() + WRITE_SLICE
         try:
             for i, fragment in enumerate(fragments):
                 header = frame_header(
@@ -97,6 +100,12 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
                 for piece in fragment:
                     done = stream.write(piece)
                 await done
+                # A reader as fast as the kernel takes each fragment inside write(), and
+                # awaiting a future that is already done does not yield: ten megabytes
+                # went out in one step of this task. Yield once the turn is used up.
+                if i != last and loop.time() >= turn_ends:
+                    await asyncio.sleep(0)
+                    turn_ends = loop.time() + WRITE_SLICE
         except iostream.StreamClosedError:
             raise websocket.WebSocketClosedError() from None
 
@@ -127,6 +136,8 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
 
 #: The largest fragment of a message written in one go (see ``EventsHandler._write``).
 FRAGMENT = 256 * 1024
+#: Seconds a message's writer may keep the loop before it yields (between fragments).
+WRITE_SLICE = 0.001
 
 
 def split_fragments(pieces: list[bytes], size: int) -> list[list[memoryview]]:

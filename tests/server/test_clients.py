@@ -90,3 +90,43 @@ def test_fragments_cover_the_pieces_in_order_without_copies() -> None:
     assert frame_header(5, opcode=0, fin=False) == b"\x00\x05"
     assert frame_header(300) == b"\x81\x7e\x01\x2c"
     assert frame_header(70000, opcode=0) == b"\x80\x7f" + (70000).to_bytes(8, "big")
+
+
+async def test_a_big_message_to_a_fast_reader_yields_between_fragments(
+    monkeypatch: Any,
+) -> None:
+    """A reader as fast as the kernel takes each fragment inside ``stream.write()``, so
+    every awaited write is already done and does not yield: the whole message went out
+    in one step of the writer, tens of megabytes while the loop waited."""
+    from types import SimpleNamespace
+
+    from syft_pm.server import websocket
+
+    loop = asyncio.get_running_loop()
+    sent: list[int] = []
+
+    def write(data: Any) -> asyncio.Future[None]:
+        sent.append(len(data))
+        done = loop.create_future()
+        done.set_result(None)  # taken at once, as by a fast local reader
+        return done
+
+    conn = SimpleNamespace(stream=SimpleNamespace(write=write), _compressor=None)
+    conn.mask_outgoing = False
+    handler = SimpleNamespace(ws_connection=conn)
+    monkeypatch.setattr(websocket, "WRITE_SLICE", 0.0)  # every fragment uses up a turn
+    ticks = 0
+
+    def tick() -> None:
+        nonlocal ticks
+        ticks += 1
+        if not finished:
+            loop.call_soon(tick)
+
+    finished = False
+    loop.call_soon(tick)
+    body = b"x" * (8 * websocket.FRAGMENT)
+    await websocket.EventsHandler._write(handler, [b'{"a":"', body, b'"}'])  # type: ignore[arg-type]
+    finished = True
+    assert sum(sent) > len(body), "every byte, and the frame headers"
+    assert ticks >= 8, f"the loop ran {ticks} times while 9 fragments went out"
