@@ -23,7 +23,7 @@ class StatusHandler(SyftPmHandler):
     @authorized
     async def get(self) -> None:
         registry = self.clients.live.registry
-        self.write_json(
+        await self.reply(
             {
                 "version": __version__,
                 "protocol": protocol.PROTOCOL_VERSION,
@@ -55,7 +55,7 @@ class ProcessesHandler(SyftPmHandler):
         live = self.clients.live
         processes = await self.read(actions.list_states, live.watcher, filters)
         registry_id = await self.read(actions.registry_id, live.registry)
-        self.write_json({"registry_id": registry_id, "processes": processes})
+        await self.reply({"registry_id": registry_id, "processes": processes})
 
 
 class ProcessHandler(SyftPmHandler):
@@ -63,7 +63,7 @@ class ProcessHandler(SyftPmHandler):
     @authorized
     async def get(self, name: str) -> None:
         name = self.process_name(name)
-        self.write_json(await self.read(actions.info, self.clients.live.registry, name))
+        await self.reply(await self.read(actions.info, self.clients.live.registry, name))
 
     @web.authenticated
     @authorized
@@ -72,7 +72,9 @@ class ProcessHandler(SyftPmHandler):
         await self.require(WRITE)
         force = self.get_query_argument("force", "0") in ("1", "true", "yes")
         registry = self.clients.live.registry
-        self.write_json(await self.act(actions.perform, registry, "remove", name, {"force": force}))
+        await self.reply(
+            await self.act(actions.perform, registry, "remove", name, {"force": force})
+        )
 
 
 class ActionHandler(SyftPmHandler):
@@ -92,7 +94,7 @@ class ActionHandler(SyftPmHandler):
             if not isinstance(args, dict):
                 raise web.HTTPError(400, "request body must be a JSON object")
         registry = self.clients.live.registry
-        self.write_json(await self.act(actions.perform, registry, action, name, args))
+        await self.reply(await self.act(actions.perform, registry, action, name, args))
 
 
 class LogsHandler(SyftPmHandler):
@@ -122,4 +124,4 @@ class LogsHandler(SyftPmHandler):
         if query["before"] is not None and query["after"] is not None:
             raise web.HTTPError(400, "give before or after, not both")
         registry = self.clients.live.registry
-        self.write_json(await self.read(actions.read_logs, registry, name, query))
+        await self.reply(await self.read(actions.read_logs, registry, name, query))

@@ -296,3 +296,30 @@ async def test_websocket_frames_of_every_length_class_arrive_whole(
     assert "not JSON" in err["message"]
     big.ws.close()
     small.ws.close()
+
+
+async def test_replies_are_encoded_off_the_event_loop(
+    jp_fetch: Any, pm: ProcessManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thousand processes or ten thousand log lines take the encoder milliseconds; the
+    server's loop (this test's own thread) must not spend them."""
+    import threading
+    import types
+
+    from syft_pm.server import base
+
+    loop_thread = threading.get_ident()
+    encoded_on: list[int] = []
+
+    def dumps(data: Any, **kw: Any) -> str:
+        encoded_on.append(threading.get_ident())
+        return json.dumps(data, **kw)
+
+    monkeypatch.setattr(base, "json", types.SimpleNamespace(dumps=dumps))
+    h = pm.run("sleeper", SLEEPER)
+    assert (await get_json(jp_fetch, "syft-pm", "api", "processes"))["processes"]
+    assert (await get_json(jp_fetch, "syft-pm", "api", "processes", "sleeper"))["name"] == "sleeper"
+    await get_json(jp_fetch, "syft-pm", "api", "processes", "sleeper", "logs")
+    await get_json(jp_fetch, "syft-pm", "api", "status")
+    h.stop()
+    assert len(encoded_on) == 4 and loop_thread not in encoded_on, encoded_on
