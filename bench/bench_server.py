@@ -116,7 +116,7 @@ def diagnostics(server: ServerProcess) -> None:
     if os.environ.get("SYFT_PM_BENCH_STALLS") and "STALL" in text:
         print(text[text.find("STALL") :][-20000:], file=sys.stderr)
     if os.environ.get("SYFT_PM_BENCH_ITERATIONS"):
-        print("\n".join(ln for ln in text.splitlines() if ln.startswith("ITER")), file=sys.stderr)
+        print("\n".join(ln for ln in text.splitlines() if "ITER" in ln), file=sys.stderr)
     if os.environ.get("SYFT_PM_BENCH_PROFILE") and "PROFILE" in text:
         print(text[text.rfind("PROFILE") :][:12000], file=sys.stderr)
 

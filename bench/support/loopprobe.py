@@ -44,6 +44,10 @@ class ProbeHandler(APIHandler):
     @web.authenticated
     def get(self) -> None:
         _profile_report()
+        if os.environ.get("SYFT_PM_BENCH_ITERATIONS"):
+            import sys
+
+            print("ITER ---- the window ends", file=sys.stderr, flush=True)
         self.finish(
             json.dumps(
                 {
@@ -59,6 +63,10 @@ class ProbeHandler(APIHandler):
     def post(self) -> None:
         _state.update(max_lag=0.0, ticks=0, last=0.0, gc_max=0.0, gc_full=0)
         _profile_start()
+        if os.environ.get("SYFT_PM_BENCH_ITERATIONS"):
+            import sys
+
+            print("ITER ---- the window starts", file=sys.stderr, flush=True)
         self.finish("{}")
 
 
@@ -146,7 +154,7 @@ def _profile_report() -> None:
     stats = pstats.Stats(_profiler, stream=out)
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
-    stats.print_callees(r"websocket.py:\d+\((get|open|pre_get)\)")
+    stats.print_callees(os.environ.get("SYFT_PM_BENCH_PROFILE_CALLEES", "^$"))
     print("PROFILE\n" + out.getvalue(), file=sys.stderr, flush=True)
     _profiler = None
 
@@ -160,17 +168,68 @@ def _time_iterations() -> None:
 
     loop: Any = asyncio.get_event_loop()
     run_once = loop._run_once
+    handles: list[tuple[float, str]] = []
+    handle_run = asyncio.Handle._run
+
+    def timed_handle(self: Any) -> None:
+        c0 = time.thread_time()
+        handle_run(self)
+        cpu = (time.thread_time() - c0) * 1000
+        task = getattr(self._callback, "__self__", None)
+        coro = getattr(task, "get_coro", lambda: None)()
+        where = getattr(coro, "__qualname__", None) or getattr(
+            self._callback, "__qualname__", repr(self._callback)[:80]
+        )
+        handles.append((cpu, where))
+
+    asyncio.Handle._run = timed_handle  # type: ignore[method-assign]
+
+    import threading
+
+    schedstat = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+
+    def queued_ms() -> float:
+        """Time this thread spent runnable but waiting for a CPU, so far."""
+        with open(schedstat) as f:
+            return int(f.read().split()[1]) / 1e6
+
+    selector = loop._selector
+    select = selector.select
+    in_select = [0.0]
+
+    def timed_select(timeout: float | None = None) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return select(timeout)
+        finally:
+            in_select[0] += time.perf_counter() - t0
+
+    selector.select = timed_select
 
     def timed() -> None:
         ready = len(loop._ready)
-        w0, c0 = time.perf_counter(), time.thread_time()
+        in_select[0] = 0.0
+        w0, c0, q0 = time.perf_counter(), time.thread_time(), queued_ms()
         run_once()
-        wall, cpu = (time.perf_counter() - w0) * 1000, (time.thread_time() - c0) * 1000
-        if cpu > 1:
+        wall = (time.perf_counter() - w0 - in_select[0]) * 1000
+        cpu = (time.thread_time() - c0) * 1000
+        queued = queued_ms() - q0
+        if wall > 6:
             print(
-                f"ITER wall {wall:.1f} ms, cpu {cpu:.1f} ms, {ready} ready",
+                f"ITER busy {wall:.1f} ms (outside select), cpu {cpu:.1f} ms, waited for a"
+                f" CPU {queued:.1f} ms, for the GIL or I/O {wall - cpu - queued:.1f} ms,"
+                f" {ready} ready"
+                + "".join(f"\n  ITER {n} x {what}: {ms:.1f} ms" for what, (n, ms) in top(handles)),
                 file=sys.stderr,
                 flush=True,
             )
+        handles.clear()
+
+    def top(done: list[tuple[float, str]]) -> list[tuple[str, tuple[int, float]]]:
+        by: dict[str, tuple[int, float]] = {}
+        for ms, what in done:
+            n, total = by.get(what, (0, 0.0))
+            by[what] = (n + 1, total + ms)
+        return sorted(by.items(), key=lambda kv: -kv[1][1])[:6]
 
     loop._run_once = timed
