@@ -1,4 +1,5 @@
-"""Reading log files: everyone's side (the writer is :mod:`syft_pm.logwriter`).
+"""Reading log files: everyone's side (the writer is :mod:`syft_pm.logwriter`; what a
+stored line is, :mod:`syft_pm.logline`; walking a file's bytes, :mod:`syft_pm.logscan`).
 
 Lines carry a fixed-width UTC timestamp prefix; files rotate by renames, so a reader's
 ``{"ino", "off"}`` cursor survives rotation.
@@ -28,72 +29,37 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
-from .logwriter import DEFAULT_BACKUPS, LINE_MAX, PREFIX_LEN
+from .logline import (
+    TEXT_CAP,
+    LogLine,
+    WireLine,
+    is_continuation,
+    parse_line,
+    stamp_epoch,
+    wire_line,
+)
+from .logscan import (
+    MAX_BLOCK,
+    OPEN_FLAGS,
+    count_lines,
+    last_newline_end,
+    rchunks,
+    starts_with_piece,
+)
+from .logwriter import DEFAULT_BACKUPS, PREFIX_LEN
 from .termtext import render_cr
 
 if TYPE_CHECKING:
     from .filewatch import DirWatch
 
-#: Log files are opened without following symlinks: whatever is planted in the
-#: registry, a reader never reads a file outside it.
-_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW
+#: What other modules import from here (a line's parsing lives in logline.py).
+__all__ = ["TEXT_CAP", "LogLine", "LogStream", "ReadResult", "WireLine", "parse_line", "wire_line"]
 
-_MAX_BLOCK = 1 << 20
-#: The most bytes of one stored line a reader decodes (the writer's pieces are smaller).
-TEXT_CAP = LINE_MAX
-_CUT_MARK = "\u2026"  # appended to a line a reader had to shorten
 #: How many bytes of a redrawn line's overwritten pieces tail() walks past looking for
 #: older lines; past that it stops (a bar redrawn for more than 1 MiB hides the rest).
 _SUPERSEDED_BUDGET = 1 << 20
 #: With inotify, how long follow() sleeps at most before looking again anyway.
 _WATCH_TICK = 1.0
-
-
-class LogLine:
-    """One line: ``t`` is its epoch time (None if it carries no valid stamp); ``cont``
-    says it continues the stored line before it (a line cut by the writer).
-
-    Immutable and compared by value, like a frozen dataclass; written out because
-    ``dataclasses`` imports ``inspect``, a good part of ``syft-pm logs``' start-up."""
-
-    __slots__ = ("cont", "t", "text")
-    t: float | None
-    text: str
-    cont: bool
-
-    def __init__(self, t: float | None, text: str, cont: bool = False) -> None:
-        object.__setattr__(self, "t", t)
-        object.__setattr__(self, "text", text)
-        object.__setattr__(self, "cont", cont)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}: LogLine is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}: LogLine is immutable")
-
-    def __repr__(self) -> str:
-        return f"LogLine(t={self.t!r}, text={self.text!r}, cont={self.cont!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, LogLine)
-        return (self.t, self.text, self.cont) == (other.t, other.text, other.cont)
-
-    def __hash__(self) -> int:
-        return hash((self.t, self.text, self.cont))
-
-    def __reduce__(self) -> tuple[type[LogLine], tuple[float | None, str, bool]]:
-        return (LogLine, (self.t, self.text, self.cont))  # copy and pickle
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "text": self.text}
-
-    def wire(self) -> WireLine:
-        """The line as the protocol carries it: ``(t, text)``, plus a third element 1
-        when it continues the line before (labextension/src/live/protocol.ts LogLine)."""
-        return (self.t, self.text, 1) if self.cont else (self.t, self.text)
 
 
 class ReadResult(NamedTuple):
@@ -114,171 +80,6 @@ class ReadResult(NamedTuple):
         return r if isinstance(r, str) else None
 
 
-#: A line as the wire protocol carries it: ``(t, text)``, or ``(t, text, 1)`` for a piece
-#: that continues the line before (see :meth:`LogLine.wire`).
-WireLine = tuple[float | None, str] | tuple[float | None, str, int]
-
-_epoch_cache: dict[bytes, int] = {}
-
-
-def _timegm(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
-    """``calendar.timegm`` (days from the civil date, H. Hinnant's algorithm) without
-    importing calendar, datetime and locale; like it, ValueError for a month or year
-    out of range."""
-    if not 1 <= month <= 12 or not 1 <= year <= 9999:
-        raise ValueError(f"no such date: {year}-{month}")
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468 + day - 1
-    return days * 86400 + hour * 3600 + minute * 60 + second
-
-
-def _stamp_epoch(raw: bytes) -> float | None:
-    """Epoch seconds of a ``YYYY-MM-DDTHH:MM:SS.mmmZ`` prefix, None if it isn't one."""
-    if (
-        len(raw) < PREFIX_LEN
-        or (raw[24] != 0x20 and raw[24] != 0x2B)  # " ", or "+" for a continuation
-        or raw[23] != 0x5A
-        or raw[19] != 0x2E
-        or raw[10] != 0x54
-        or raw[4] != 0x2D
-    ):
-        return None
-    key = raw[:19]
-    base = _epoch_cache.get(key)
-    if base is None:
-        try:
-            base = _timegm(
-                int(raw[0:4]),
-                int(raw[5:7]),
-                int(raw[8:10]),
-                int(raw[11:13]),
-                int(raw[14:16]),
-                int(raw[17:19]),
-            )
-        except ValueError:
-            return None
-        if len(_epoch_cache) > 8192:
-            _epoch_cache.clear()
-        _epoch_cache[key] = base
-    ms = raw[20:23]
-    if not ms.isdigit():
-        return None
-    return base + int(ms) / 1000
-
-
-def _is_cont(raw: bytes) -> bool:
-    """Does this stored line continue the one before it (``+`` after the stamp)?"""
-    return len(raw) >= PREFIX_LEN and raw[24] == 0x2B and _stamp_epoch(raw) is not None
-
-
-def parse_line(raw: bytes) -> LogLine:
-    """Split a raw stored line into its time and its text (utf-8, errors replaced),
-    at most :data:`TEXT_CAP` bytes of it."""
-    t = _stamp_epoch(raw)
-    body = raw[PREFIX_LEN:] if t is not None else raw
-    cont = t is not None and raw[24] == 0x2B
-    if len(body) > TEXT_CAP:
-        return LogLine(t, body[:TEXT_CAP].decode("utf-8", "replace") + _CUT_MARK, cont)
-    return LogLine(t, body.decode("utf-8", "replace"), cont)
-
-
-def wire_line(raw: bytes) -> WireLine:
-    """``parse_line(raw).wire()`` without the LogLine in between."""
-    t = _stamp_epoch(raw)
-    body = raw[PREFIX_LEN:] if t is not None else raw
-    text = (
-        body[:TEXT_CAP].decode("utf-8", "replace") + _CUT_MARK
-        if len(body) > TEXT_CAP
-        else body.decode("utf-8", "replace")
-    )
-    return (t, text, 1) if t is not None and raw[24] == 0x2B else (t, text)
-
-
-def _rchunks(fd: int, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-    """Walk ``[start, end)`` backwards in blocks of whole lines: ``(offset, b"l1\\nl2")``.
-
-    A final newline at ``end`` does not make an empty last line; blocks grow from 8 KiB
-    so that ``tail(20)`` costs one small read whatever the file size. A line longer than
-    :data:`TEXT_CAP` is yielded alone, as its first TEXT_CAP bytes (``offset`` is still
-    its true start): the bytes carried from block to block stay bounded, so a file
-    without newlines costs one pass, not a quadratic join.
-    """
-    pos = end
-    carry = b""
-    long = False  # ``carry`` is only the front of a longer run without a newline
-    first = True
-    block = 8192
-    while pos > start:
-        n = min(block, pos - start)
-        block = min(block * 2, _MAX_BLOCK)
-        pos -= n
-        data = os.pread(fd, n, pos)
-        if first:
-            first = False
-            if data.endswith(b"\n"):
-                data = data[:-1]
-        nblock = len(data)
-        data += carry
-        i = data.find(b"\n", 0, nblock) if pos > start else -1
-        if i < 0 and pos > start:
-            long = long or len(data) > TEXT_CAP
-            carry = data[:TEXT_CAP] if long else data
-            continue
-        if long:
-            j = data.rfind(b"\n", 0, nblock)
-            yield pos + j + 1, data[j + 1 : j + 1 + TEXT_CAP]
-            if j > i:
-                yield pos + i + 1, data[i + 1 : j]
-        else:
-            yield pos + i + 1, data[i + 1 :]
-        carry = data[:i] if i > 0 else b""
-        long = len(carry) > TEXT_CAP
-        if long:
-            carry = carry[:TEXT_CAP]
-
-
-def _last_newline_end(fd: int, start: int, end: int) -> int:
-    """Offset just after the last newline in ``[start, end)``, or ``start`` if none."""
-    pos = end
-    while pos > start:
-        n = min(65536, pos - start)
-        pos -= n
-        i = os.pread(fd, n, pos).rfind(b"\n")
-        if i >= 0:
-            return pos + i + 1
-    return start
-
-
-def _starts_with_piece(fd: int, offset: int) -> bool:
-    """Is the stored line at ``offset`` a continuation piece (``+`` after its stamp)?"""
-    return _is_cont(os.pread(fd, PREFIX_LEN, offset))
-
-
-def _count_lines(fd: int, start: int, end: int) -> int:
-    """Lines ending in ``[start, end)``, as a reader sees them: a stored piece that
-    continues the line before it (a line the writer cut, or one whose end arrived more
-    than a second later) ends no line of its own, so it is not counted."""
-    import re
-
-    cont = re.compile(rb"\n[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z\+")
-    count = 0
-    pos = start
-    while pos < end:
-        n = min(_MAX_BLOCK, end - pos)
-        # A little more than the block: a piece's stamp may straddle the block's end.
-        data = os.pread(fd, n + PREFIX_LEN, pos)
-        if not data:
-            break
-        own = len(data[:n])
-        count += data.count(b"\n", 0, own)
-        count -= sum(1 for m in cont.finditer(data) if m.start() < own)
-        pos += own
-    return count
-
-
 def _parse_cursor(cursor: Any) -> tuple[int, int]:
     if (
         isinstance(cursor, dict)
@@ -296,7 +97,7 @@ def _configured_backups(log_path: str) -> int:
         from .jsonlite import loads  # not json: `syft-pm logs` starts faster without it
 
         config = os.path.join(os.path.dirname(log_path), "config.json")  # noqa: PTH118, PTH120
-        fd = os.open(config, _OPEN_FLAGS)  # no symlinks
+        fd = os.open(config, OPEN_FLAGS)  # no symlinks
         with os.fdopen(fd, "rb") as f:
             n = (loads(f.read()).get("logs") or {}).get("backups", DEFAULT_BACKUPS)
     except (OSError, ValueError, AttributeError):
@@ -354,7 +155,7 @@ class LogStream:
         for i in range(self.backups + 1):
             path = self.path if i == 0 else f"{self.path}.{i}"
             try:
-                fd = os.open(path, _OPEN_FLAGS)
+                fd = os.open(path, OPEN_FLAGS)
             except OSError as e:
                 if e.errno in (errno.ENOENT, errno.ELOOP):  # missing, or a planted symlink
                     continue
@@ -411,7 +212,7 @@ class LogStream:
         try:
             for raw in raws:
                 if superseded:  # skipped without decoding it
-                    superseded = _is_cont(raw)
+                    superseded = is_continuation(raw)
                     walked += len(raw)
                     if walked > _SUPERSEDED_BUDGET:
                         break
@@ -431,7 +232,7 @@ class LogStream:
         opened: list[int] = []
         try:
             for f in self._chain(opened):
-                for _, chunk in _rchunks(f.fd, 0, f.size):
+                for _, chunk in rchunks(f.fd, 0, f.size):
                     yield from reversed(chunk.split(b"\n"))
         finally:
             for fd in opened:
@@ -444,7 +245,7 @@ class LogStream:
         opened: list[int] = []
         try:
             for f in self._chain(opened):
-                for _, chunk in _rchunks(f.fd, 0, f.size):
+                for _, chunk in rchunks(f.fd, 0, f.size):
                     parts = chunk.split(b"\n")
                     need = n - len(out)
                     out.extend(reversed(parts[-need:]))
@@ -484,11 +285,11 @@ class LogStream:
         if st is None or stat.S_ISLNK(st.st_mode):  # a symlink is never followed
             return ReadResult([], dict(cursor) if cursor is not None else {"ino": 0, "off": 0}, 0)
         if cursor is None:
-            fd = os.open(self.path, _OPEN_FLAGS)
+            fd = os.open(self.path, OPEN_FLAGS)
             try:
                 fst = os.fstat(fd)
                 return ReadResult(
-                    [], {"ino": fst.st_ino, "off": _last_newline_end(fd, 0, fst.st_size)}, 0
+                    [], {"ino": fst.st_ino, "off": last_newline_end(fd, 0, fst.st_size)}, 0
                 )
             finally:
                 os.close(fd)
@@ -534,7 +335,7 @@ class LogStream:
         max_bytes: int | None,
     ) -> ReadResult:
         newest, newest_start = segs[-1]
-        end = _last_newline_end(newest.fd, newest_start, newest.size)
+        end = last_newline_end(newest.fd, newest_start, newest.size)
         cursor: dict[str, Any] = {"ino": newest.ino, "off": end}
         if reset:
             cursor["reset"] = reset
@@ -549,7 +350,7 @@ class LogStream:
         for idx in range(len(ranges) - 1, -1, -1):
             f, start, stop = ranges[idx]
             boundary = (idx, stop)
-            for off, chunk in _rchunks(f.fd, start, stop):
+            for off, chunk in rchunks(f.fd, start, stop):
                 parts = chunk.split(b"\n")
                 pos = off + len(chunk) + 1
                 for raw in reversed(parts):
@@ -570,8 +371,8 @@ class LogStream:
             bidx, boff = boundary
             for idx in range(bidx + 1):
                 f, start, stop = ranges[idx]
-                skipped += _count_lines(f.fd, start, boff if idx == bidx else stop)
-                if idx and _starts_with_piece(f.fd, start):
+                skipped += count_lines(f.fd, start, boff if idx == bidx else stop)
+                if idx and starts_with_piece(f.fd, start):
                     # The writer rotates mid-line: this file's first piece ends the line
                     # whose first part (and its newline) closed the file before.
                     skipped -= 1
@@ -604,7 +405,7 @@ class LogStream:
             if not chain:
                 return [], None
             if cursor is None:
-                idx, off = 0, _last_newline_end(chain[0].fd, 0, chain[0].size)
+                idx, off = 0, last_newline_end(chain[0].fd, 0, chain[0].size)
             else:
                 ino, off = _parse_cursor(cursor)
                 idx = next((i for i, f in enumerate(chain) if f.ino == ino), -1)
@@ -614,7 +415,7 @@ class LogStream:
             got: list[tuple[int, int, bytes]] = []  # (ino, offset, raw), newest first
             for i in range(idx, len(chain)):
                 f = chain[i]
-                for coff, chunk in _rchunks(f.fd, 0, off if i == idx else f.size):
+                for coff, chunk in rchunks(f.fd, 0, off if i == idx else f.size):
                     parts = chunk.split(b"\n")
                     pos = coff + len(chunk) + 1
                     for raw in reversed(parts):
@@ -667,7 +468,7 @@ class LogStream:
         opened: list[int] = []
         try:
             for f in self._chain(opened):
-                for _, chunk in _rchunks(f.fd, 0, f.size):
+                for _, chunk in rchunks(f.fd, 0, f.size):
                     scanned += len(chunk)
                     if (max_bytes is not None and scanned > max_bytes) or (
                         cancelled is not None and cancelled()
@@ -677,7 +478,7 @@ class LogStream:
                         continue
                     for raw in reversed(chunk.split(b"\n")):
                         if ascii_needle:
-                            body = raw[PREFIX_LEN:] if _stamp_epoch(raw) is not None else raw
+                            body = raw[PREFIX_LEN:] if stamp_epoch(raw) is not None else raw
                             if needle_b not in body.lower():
                                 continue
                             line = parse_line(raw)
@@ -817,11 +618,11 @@ class LogStream:
 
     def _partial_after(self, cursor: dict[str, Any]) -> LogLine | None:
         try:
-            with os.fdopen(os.open(self.path, _OPEN_FLAGS), "rb") as f:
+            with os.fdopen(os.open(self.path, OPEN_FLAGS), "rb") as f:
                 if os.fstat(f.fileno()).st_ino != cursor.get("ino"):
                     return None
                 f.seek(int(cursor.get("off", 0)))
-                rest = f.read(_MAX_BLOCK)
+                rest = f.read(MAX_BLOCK)
         except OSError:
             return None
         return parse_line(rest) if rest else None
