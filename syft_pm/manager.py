@@ -33,6 +33,13 @@ from . import procutil, provenance, runners
 from .handle import ProcessHandle
 from .liveness import LiveSupervisor, live_supervisor
 from .names import validate_name
+from .observe import (
+    dead_supervisor_reason,
+    log_hint,
+    needs_repair,
+    observed,
+    supervisor_recorded_dead,
+)
 from .registry import (
     SCHEMA_VERSION,
     ProcessRecord,
@@ -386,7 +393,7 @@ class ProcessManager:
 
             # Only the supervisor we started (pid and start time), never a reused pid.
             procutil.signal_lean([sup], signal.SIGKILL)
-            reason = "supervisor did not report readiness" + _log_hint(pdir / "supervisor.log")
+            reason = "supervisor did not report readiness" + log_hint(pdir / "supervisor.log")
             self._record_failure(name, run_id, reason)
             raise ProcessStartError(f"{name}: {reason}")
         if not msg.get("ok"):
@@ -483,8 +490,8 @@ class ProcessManager:
             from .runners import remote
 
             return remote.repair(rec)
-        if not _needs_repair(rec):
-            if rec.error or _supervisor_recorded_dead(rec):
+        if not needs_repair(rec):
+            if rec.error or supervisor_recorded_dead(rec):
                 # Unreadable, or naming a dead supervisor while a live one holds the
                 # lock (a stale or foreign record): never a kill; ask it to rewrite.
                 return self._reread_locked(rec)
@@ -493,7 +500,7 @@ class ProcessManager:
         run_id = str(st.get("run_id") or "")
         child = procutil.verified(st.get("pid"), st.get("create_time"))
         procutil.kill_tree(lambda: _leftovers(run_id, child))
-        reason = _dead_supervisor_reason(rec)
+        reason = dead_supervisor_reason(rec)
         now = time.time()
         state = {
             **st,
@@ -526,7 +533,7 @@ class ProcessManager:
         delay = 0.002
         while time.monotonic() < deadline:
             fresh = self.registry.record(rec.name)
-            if not fresh.error and not _supervisor_recorded_dead(fresh):
+            if not fresh.error and not supervisor_recorded_dead(fresh):
                 return fresh
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
@@ -662,7 +669,7 @@ class ProcessManager:
             if origin is not None:
                 origin = {k: v for k, v in origin.items() if k != "restarted_by"}
             return self._start_locked(
-                config, None, base_env=_stored_environ(rec.directory), origin=origin
+                config, None, base_env=stored_environ(rec.directory), origin=origin
             )
 
     def remove(self, name: str, force: bool = False) -> None:
@@ -689,7 +696,7 @@ class ProcessManager:
 ENVIRON_FILE = "environ.json"
 
 
-def _stored_environ(pdir: Path) -> dict[str, str] | None:
+def stored_environ(pdir: Path) -> dict[str, str] | None:
     """The environment a process was first started with (None for entries that predate
     environ.json, or a damaged file: the restarting process's own is used then)."""
     try:
@@ -739,65 +746,6 @@ _CHILD_ONLY_ENV = frozenset(
 )
 
 
-def observed(rec: ProcessRecord, registry: Registry) -> ProcessRecord:
-    """``rec`` as a reader should report it, computed without writing or signalling.
-
-    An active entry whose supervisor is verifiably dead reads as ``failed`` with the
-    reason the next repair will record; anything else is returned unchanged. This is
-    what every read path (get, list, refresh, info, the watcher) shows, so a browser's
-    GET can never kill leftovers or rewrite state.
-    """
-    if runners.is_remote(rec.config):
-        # Elsewhere a pid means nothing: the heartbeat and the scheduler decide.
-        from .runners import remote
-
-        return remote.observe(rec)
-    if rec.error:
-        live = live_supervisor(rec.directory)
-        if live is None:
-            return rec
-        return ProcessRecord(
-            rec.name,
-            rec.directory,
-            rec.config,
-            rec.state,
-            rec.health,
-            error=f"{rec.error}; {live.describe()}",
-        )
-    if not _needs_repair(rec):
-        return rec
-    if registry.is_locked(rec.name):
-        return rec  # a start (no supervisor pid yet) or stop is under way: report as is
-    state = {**rec.state, "status": "failed", "reason": _dead_supervisor_reason(rec)}
-    return ProcessRecord(
-        name=rec.name,
-        directory=rec.directory,
-        config=rec.config,
-        state=state,
-        health=rec.health,
-        error=rec.error,
-    )
-
-
-def _dead_supervisor_reason(rec: ProcessRecord) -> str:
-    if rec.state.get("supervisor_pid"):
-        return "supervisor died unexpectedly (killed?)"
-    return "supervisor failed to start" + _log_hint(rec.directory / "supervisor.log")
-
-
-def _needs_repair(rec: ProcessRecord) -> bool:
-    """An active record whose supervisor is verifiably gone: the pid it names is dead
-    (or another process), and nobody holds the entry's lifetime lock."""
-    return _supervisor_recorded_dead(rec) and live_supervisor(rec.directory) is None
-
-
-def _supervisor_recorded_dead(rec: ProcessRecord) -> bool:
-    if rec.error or rec.status not in ACTIVE_STATUSES:
-        return False
-    st = rec.state
-    return not procutil.is_alive(st.get("supervisor_pid"), st.get("supervisor_create_time"))
-
-
 def _leftovers(run_id: str, child: psutil.Process | None) -> builtins.list[psutil.Process]:
     """Processes verifiably of this run: env carries the run id, or the verified child tree."""
     found: dict[int, psutil.Process] = {}
@@ -829,14 +777,6 @@ def _read_ready(fd: int, timeout: float) -> dict[str, Any] | None:
     except ValueError:
         return None
     return msg if isinstance(msg, dict) else None
-
-
-def _log_hint(path: Path) -> str:
-    try:
-        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
-    return f": {lines[-1][-300:]}" if lines else ""
 
 
 # -- module-level API on the default registry --------------------------------------------------

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from . import procutil, runners
 from .handle import ProcessHandle
-from .manager import ProcessManager, _needs_repair, _stored_environ
+from .manager import ProcessManager, stored_environ
+from .observe import needs_repair
 from .registry import LockTimeout, ProcessRecord
 from .state import boot_id
 from .status import ACTIVE_STATUSES
@@ -54,7 +55,7 @@ def reason_for(rec: ProcessRecord) -> str | None:
         # Its supervisor runs elsewhere: a local pid says nothing about it, and bringing
         # it back is the scheduler's business (sbatch --requeue), never a second job.
         return None
-    if rec.status not in ACTIVE_STATUSES or not _needs_repair(rec):
+    if rec.status not in ACTIVE_STATUSES or not needs_repair(rec):
         return None
     recorded = rec.state.get("boot_id")
     now = boot_id()
@@ -93,7 +94,7 @@ def resurrect_one(pm: ProcessManager, name: str, lock_timeout: float = 5.0) -> R
             )
             try:
                 handle = pm._start_locked(
-                    config, None, base_env=_stored_environ(rec.directory), origin=origin
+                    config, None, base_env=stored_environ(rec.directory), origin=origin
                 )
             except Exception as e:  # noqa: BLE001 - reported per process, the others go on
                 return Resurrected(name, why, error=str(e))

@@ -30,8 +30,8 @@ from typing import Any
 
 from .. import procutil, runners
 from ..logs import LogStream
-from ..manager import observed
 from ..metrics import MetricsSampler
+from ..observe import observed
 from ..registry import Registry
 from ..runners import heartbeat
 from ..status import ACTIVE_STATUSES
