@@ -111,3 +111,40 @@ async def test_a_burst_of_handshakes_is_spread_over_iterations(
             ws.close()
     assert len(opened) == 12
     assert max(Counter(opened).values()) <= 2, Counter(opened)
+
+
+async def test_clients_that_leave_at_the_turnstile_leave_nothing_behind(
+    jp_ws_fetch: Any, jp_http_port: int, jp_base_url: str, jp_serverapp: Any, caplog: Any
+) -> None:
+    """Ten upgrades sent and abandoned at once (tabs closed mid-reconnect) wait at the
+    turnstile, then find their connection gone: no error, no session left attached,
+    and the clients that stay are served."""
+    import base64
+    import os
+    import socket
+
+    token = jp_serverapp.identity_provider.token
+    request = (
+        f"GET {jp_base_url}syft-pm/api/events HTTP/1.1\r\nHost: 127.0.0.1:{jp_http_port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        f"Authorization: token {token}\r\nSec-WebSocket-Key: "
+    )
+    abandoned = []
+    for _ in range(10):
+        s = socket.create_connection(("127.0.0.1", jp_http_port))
+        s.sendall(f"{request}{base64.b64encode(os.urandom(16)).decode()}\r\n\r\n".encode())
+        abandoned.append(s)
+    for s in abandoned:
+        s.close()
+    sockets = await asyncio.gather(*(jp_ws_fetch("syft-pm", "api", "events") for _ in range(3)))
+    for ws in sockets:
+        await WsClient(ws).until(is_snapshot)
+    clients = jp_serverapp.web_app.settings["syft_pm_clients"]
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(clients.clients) != 3 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    assert len(clients.clients) == 3, clients.clients
+    assert clients.turnstile.waiting == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text[-2000:]
+    for ws in sockets:
+        ws.close()
