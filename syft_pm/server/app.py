@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from .._version import __version__
 from ..live.hub import LiveHub
@@ -73,6 +73,14 @@ class SyftPmExtension(ExtensionApp):
     resurrect_interval = Float(
         5.0, help="Seconds between two looks for supervisors that vanished."
     ).tag(config=True)
+
+    @validate("handshakes_per_iteration", "action_workers", "read_workers")
+    def _at_least_one(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            name = proposal["trait"].name
+            raise TraitError(f"SyftPmExtension.{name} must be at least 1, not {value}")
+        return value
 
     def registry_home(self) -> str:
         return self.home or str(default_home())

@@ -148,3 +148,13 @@ async def test_clients_that_leave_at_the_turnstile_leave_nothing_behind(
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text[-2000:]
     for ws in sockets:
         ws.close()
+
+
+@pytest.mark.parametrize("trait", ["handshakes_per_iteration", "read_workers", "action_workers"])
+def test_a_setting_below_one_is_a_clear_configuration_error(trait: str) -> None:
+    from traitlets import TraitError
+
+    from syft_pm.server.app import SyftPmExtension
+
+    with pytest.raises(TraitError, match=f"SyftPmExtension.{trait} must be at least 1, not 0"):
+        SyftPmExtension(**{trait: 0})
