@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from looptick import iteration_counter
+
 from syft_pm.live.hub import LiveHub
 from syft_pm.live.session import Scope
 from syft_pm.registry import atomic_write_json
@@ -115,18 +117,9 @@ async def test_a_big_message_to_a_fast_reader_yields_between_fragments(
     conn.mask_outgoing = False
     handler = SimpleNamespace(ws_connection=conn)
     monkeypatch.setattr(websocket, "WRITE_SLICE", 0.0)  # every fragment uses up a turn
-    ticks = 0
-
-    def tick() -> None:
-        nonlocal ticks
-        ticks += 1
-        if not finished:
-            loop.call_soon(tick)
-
-    finished = False
-    loop.call_soon(tick)
+    ticks, stop = iteration_counter()
     body = b"x" * (8 * websocket.FRAGMENT)
     await websocket.EventsHandler._write(handler, [b'{"a":"', body, b'"}'])  # type: ignore[arg-type]
-    finished = True
+    stop()
     assert sum(sent) > len(body), "every byte, and the frame headers"
-    assert ticks >= 8, f"the loop ran {ticks} times while 9 fragments went out"
+    assert ticks() >= 8, f"the loop ran {ticks()} times while 9 fragments went out"

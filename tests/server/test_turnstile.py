@@ -4,40 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from looptick import iteration_counter
 from wsclient import WsClient, is_snapshot
 
 from syft_pm.server.turnstile import Turnstile
 from syft_pm.server.websocket import EventsHandler
 
 
-def iteration_counter() -> tuple[Callable[[], int], Callable[[], None]]:
-    """The loop's iteration number (a callback that reschedules itself runs once per
-    iteration), and a function that stops counting."""
-    loop = asyncio.get_running_loop()
-    state = {"n": 0, "on": True}
-
-    def tick() -> None:
-        state["n"] += 1
-        if state["on"]:
-            loop.call_soon(tick)
-
-    loop.call_soon(tick)
-    return (lambda: state["n"]), (lambda: state.update(on=False))
-
-
-async def test_no_iteration_lets_more_than_its_quota_through() -> None:
-    gate = Turnstile(3)
-    now, stop = iteration_counter()
+def clients_through(
+    gate: Turnstile, now: Callable[[], int]
+) -> tuple[Callable[[int], Awaitable[None]], list[tuple[int, int]]]:
+    """A client that passes ``gate``, and the list of (client, iteration) it passed in."""
     passed: list[tuple[int, int]] = []
 
     async def client(i: int) -> None:
         await gate.enter()
         passed.append((i, now()))
 
+    return client, passed
+
+
+async def test_no_iteration_lets_more_than_its_quota_through() -> None:
+    gate = Turnstile(3)
+    now, stop = iteration_counter()
+    client, passed = clients_through(gate, now)
     await asyncio.gather(*(client(i) for i in range(20)))
     stop()
     assert [i for i, _ in passed] == list(range(20)), "first come, first served"
@@ -50,12 +44,7 @@ async def test_no_iteration_lets_more_than_its_quota_through() -> None:
 async def test_a_waiter_that_left_takes_no_place() -> None:
     gate = Turnstile(2)
     now, stop = iteration_counter()
-    passed: list[tuple[int, int]] = []
-
-    async def client(i: int) -> None:
-        await gate.enter()
-        passed.append((i, now()))
-
+    client, passed = clients_through(gate, now)
     tasks = [asyncio.create_task(client(i)) for i in range(6)]
     await asyncio.sleep(0)  # every client waits at the gate
     tasks[0].cancel()
