@@ -160,11 +160,13 @@ def _profile_report() -> None:
 
 
 def _time_iterations() -> None:
-    """Bench diagnostics (``SYFT_PM_BENCH_ITERATIONS=1``): time every loop iteration by
-    the wall clock and by the loop thread's own CPU clock. An iteration long on the wall
-    but short on CPU waited (for a core, or for the GIL); one long on both did work."""
+    """Bench diagnostics (``SYFT_PM_BENCH_ITERATIONS=1``): log every loop iteration busy
+    for more than 6 ms outside ``select()``, split into the loop thread's CPU, its wait
+    for a CPU (``schedstat``) and the rest (the GIL, or blocking I/O), with its callbacks
+    by name. Not for measuring: the timing itself costs the loop."""
     import asyncio
     import sys
+    import threading
 
     loop: Any = asyncio.get_event_loop()
     run_once = loop._run_once
@@ -183,8 +185,6 @@ def _time_iterations() -> None:
         handles.append((cpu, where))
 
     asyncio.Handle._run = timed_handle  # type: ignore[method-assign]
-
-    import threading
 
     schedstat = f"/proc/self/task/{threading.get_native_id()}/schedstat"
 

@@ -43,8 +43,8 @@ class Turnstile:
         await fut
 
     def _turn(self) -> None:
-        """Once per iteration while anyone waits. The futures it resolves wake their
-        tasks in the next iteration, together and alone."""
+        """Once per iteration while anyone waits. The tasks of the futures it resolves
+        run in the next iteration, and no other handshake runs in that one."""
         let_through = 0
         while self._waiting and let_through < self.per_iteration:
             fut = self._waiting.popleft()
