@@ -69,7 +69,9 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
         Fifty clients' snapshots of a big fleet share one 10 MB body: joining it to each
         client's header, and tornado's framing copy after that, would copy it twice per
         client, each time in one C call that holds the GIL. So the frames are written as
-        headers and slices of the pieces, which the stream sends without copying. And a
+        headers and slices of the pieces, which the stream sends without copying; small
+        parts are joined first, since each ``stream.write()`` is a ``send()`` that wakes
+        the reader (six per message for a small one, before). And a
         big message goes as fragments of :data:`FRAGMENT` bytes, each awaited: one
         ``send()`` of megabytes to a fast reader keeps the loop in the kernel for
         milliseconds, and tornado's writer would send all of it in one callback. (Pings
@@ -96,9 +98,8 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
                 header = frame_header(
                     sum(map(len, fragment)), opcode=0x1 if i == 0 else 0x0, fin=i == last
                 )
-                done = stream.write(header)
-                for piece in fragment:
-                    done = stream.write(piece)
+                for buf in coalesce([header, *fragment], COPY_BELOW):
+                    done = stream.write(buf)
                 await done
                 # A reader as fast as the kernel takes each fragment inside write(), and
                 # awaiting a future that is already done does not yield: ten megabytes
@@ -138,6 +139,27 @@ class EventsHandler(SyftPmMixin, WebSocketMixin, JupyterHandler, websocket.WebSo
 FRAGMENT = 256 * 1024
 #: Seconds a message's writer may keep the loop before it yields (between fragments).
 WRITE_SLICE = 0.001
+#: Parts of a frame shorter than this are joined into one write: copying them costs less
+#: than the ``send()`` each write would be, and the wake-up of the reader it brings.
+COPY_BELOW = 64 * 1024
+
+
+def coalesce(parts: list[bytes | memoryview], below: int) -> list[bytes | memoryview]:
+    """``parts`` with each run of consecutive parts shorter than ``below`` joined into
+    one; longer parts are kept as they are (no copy)."""
+    out: list[bytes | memoryview] = []
+    run: list[bytes | memoryview] = []
+    for part in parts:
+        if len(part) < below:
+            run.append(part)
+            continue
+        if run:
+            out.append(b"".join(run))
+            run = []
+        out.append(part)
+    if run:
+        out.append(b"".join(run))
+    return out
 
 
 def split_fragments(pieces: list[bytes], size: int) -> list[list[memoryview]]:

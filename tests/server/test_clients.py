@@ -94,32 +94,60 @@ def test_fragments_cover_the_pieces_in_order_without_copies() -> None:
     assert frame_header(70000, opcode=0) == b"\x80\x7f" + (70000).to_bytes(8, "big")
 
 
+def fast_reader() -> tuple[Any, list[Any]]:
+    """A stand-in for ``EventsHandler`` whose stream takes every write at once, as a
+    local reader as fast as the kernel does, and records what each write was."""
+    from types import SimpleNamespace
+
+    loop = asyncio.get_running_loop()
+    writes: list[Any] = []
+
+    def write(data: Any) -> asyncio.Future[None]:
+        writes.append(data)
+        done = loop.create_future()
+        done.set_result(None)
+        return done
+
+    conn = SimpleNamespace(stream=SimpleNamespace(write=write), _compressor=None)
+    conn.mask_outgoing = False
+    return SimpleNamespace(ws_connection=conn), writes
+
+
 async def test_a_big_message_to_a_fast_reader_yields_between_fragments(
     monkeypatch: Any,
 ) -> None:
     """A reader as fast as the kernel takes each fragment inside ``stream.write()``, so
     every awaited write is already done and does not yield: the whole message went out
     in one step of the writer, tens of megabytes while the loop waited."""
-    from types import SimpleNamespace
-
     from syft_pm.server import websocket
 
-    loop = asyncio.get_running_loop()
-    sent: list[int] = []
-
-    def write(data: Any) -> asyncio.Future[None]:
-        sent.append(len(data))
-        done = loop.create_future()
-        done.set_result(None)  # taken at once, as by a fast local reader
-        return done
-
-    conn = SimpleNamespace(stream=SimpleNamespace(write=write), _compressor=None)
-    conn.mask_outgoing = False
-    handler = SimpleNamespace(ws_connection=conn)
+    handler, writes = fast_reader()
     monkeypatch.setattr(websocket, "WRITE_SLICE", 0.0)  # every fragment uses up a turn
     ticks, stop = iteration_counter()
     body = b"x" * (8 * websocket.FRAGMENT)
-    await websocket.EventsHandler._write(handler, [b'{"a":"', body, b'"}'])  # type: ignore[arg-type]
+    await websocket.EventsHandler._write(handler, [b'{"a":"', body, b'"}'])
     stop()
-    assert sum(sent) > len(body), "every byte, and the frame headers"
+    assert sum(map(len, writes)) > len(body), "every byte, and the frame headers"
     assert ticks() >= 8, f"the loop ran {ticks()} times while 9 fragments went out"
+
+
+async def test_small_parts_go_out_in_one_write_and_big_ones_uncopied() -> None:
+    """Each ``stream.write()`` is a ``send()`` that wakes the reader: a small message of
+    several pieces was six of them (the frame header, then each piece)."""
+    from syft_pm.server import websocket
+
+    handler, writes = fast_reader()
+    pieces = [b'{"type":"snapshot","processes":', b'{"a":1}', b',"seq":3', b"}"]
+    await websocket.EventsHandler._write(handler, pieces)
+    assert writes == [websocket.frame_header(len(b"".join(pieces))) + b"".join(pieces)]
+
+    writes.clear()
+    body = b"y" * (3 * websocket.FRAGMENT)
+    await websocket.EventsHandler._write(handler, [b'{"a":"', body, b'"}'])
+    frames = b"".join(bytes(w) for w in writes)
+    assert frames.count(b"y") == len(body)
+    big = [w for w in writes if len(w) >= websocket.COPY_BELOW]
+    assert big and all(isinstance(w, memoryview) and w.obj is body for w in big), (
+        "the body is written as views of itself, not copied"
+    )
+    assert len(writes) <= 2 * len(big) + 1, f"{len(writes)} writes for {len(big)} fragments"
