@@ -7,7 +7,7 @@ thread runs pure-Python work for a few seconds, pausing in one of three ways:
 
 * ``none``: never (the interpreter forces a switch after its 5 ms interval);
 * ``sleep0``: ``time.sleep(0)`` every 2 ms of work (what ``live/gil.py`` used to do);
-* ``courtesy``: ``syft_pm.live.gil.Courtesy`` (a real pause every 2 ms of work).
+* ``courtesy``: ``syft_pm.live.gil.Courtesy`` (a real pause every ``SLICE`` of work).
 
 Prints the worst and the 99th percentile lateness for each, over several rounds run
 interleaved. Takes about 40 s.
