@@ -11,8 +11,15 @@
   loop block while those snapshots are built, encoded and written, and how long until
   the last client has its snapshot. The clients are lean (see ``_raw_snapshot``), so
   the figure is the server's, not the CPU the clients take from it on two cores;
-* the same storm against an empty registry: the handshakes alone, the floor under it;
-  and 50 upgrades to jupyter_server's own events websocket, the floor of any route.
+* a resync storm: the same 50 clients, already connected, ask for a fresh snapshot at
+  once: the snapshots without the handshakes;
+* the snapshot storm against an empty registry: the handshakes alone, the floor under
+  it; and 50 upgrades to jupyter_server's own events websocket, the floor of any route.
+
+Each storm runs twice, on a fresh server each time (see :data:`ARMS`): with the clients
+at nice 19, standing for browsers elsewhere (the figure held to the goal), and with them
+at the server's priority on the same two cores (``..._same_cores``, informative).
+``SYFT_PM_BENCH_NICE=19`` (or ``0``) runs one arm only.
 """
 
 from __future__ import annotations
@@ -24,10 +31,12 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -41,6 +50,7 @@ from syft_pm.manager import ProcessManager  # noqa: E402
 from tests.server.serverproc import ServerProcess  # noqa: E402
 
 PY = sys.executable
+T = TypeVar("T")
 CLIENTS = 50
 WINDOW = 10.0
 
@@ -239,15 +249,45 @@ def _upgraded(server: ServerProcess, path: str) -> Iterator[Any]:
         yield sock
 
 
-def background_client() -> None:
-    """Run this client thread at nice 19 when ``SYFT_PM_BENCH_NICE_CLIENTS=1``: fifty
-    client threads on the server's two cores preempt its loop whenever a write wakes
-    one (the stall sampler finds the loop inside send(), read() and close() then). Nice,
-    they stand for clients elsewhere; the default is the harder, same-machine case."""
-    if os.environ.get("SYFT_PM_BENCH_NICE_CLIENTS") == "1":
-        import threading
+#: Where a storm's 50 clients stand, as (figure suffix, nice): elsewhere, at nice 19 on
+#: these cores (they get only the CPU the server leaves idle, as browsers on other
+#: machines take none of its), and on the same two cores at the server's priority, where
+#: fifty threads woken by its writes preempt its loop (the stall sampler finds the loop
+#: inside send(), read() and close() then) and the figure measures the OS scheduler.
+ARMS = (("", 19), ("_same_cores", 0))
 
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+def at_nice(nice: int) -> Callable[[], None]:
+    """A thread-pool initializer that runs each client thread at ``nice``."""
+
+    def init() -> None:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+
+    return init
+
+
+def arms(
+    base: Path, home: Path, run: Callable[[ServerProcess, int], T]
+) -> Iterator[tuple[str, T, Any]]:
+    """``run(server, nice)`` once per arm of :data:`ARMS`, each on a server of its own
+    (a second storm on the same server would find the first one's snapshot body
+    encoded), after a warm-up and once the server settled: (suffix, what ``run``
+    returned, the loop probe over the run)."""
+    only = os.environ.get("SYFT_PM_BENCH_NICE")  # one arm, for diagnostics
+    for suffix, nice in ARMS:
+        if only is not None and int(only) != nice:
+            continue
+        server = Server(base, home)
+        try:
+            server.request("/syft-pm/api/processes")  # warm: the watcher has seen all
+            settle(server)
+            server.request("/loopprobe", "POST")
+            result = run(server, nice)
+            probe = server.request("/loopprobe")
+        finally:
+            server.stop()
+            diagnostics(server)
+        yield suffix, result, probe
 
 
 def _raw_snapshot(server: ServerProcess, check: bool) -> int:
@@ -256,26 +296,35 @@ def _raw_snapshot(server: ServerProcess, check: bool) -> int:
     (no Python per chunk), unparsed but by one client. Fifty tornado clients decoding
     10 MB each took more CPU than the server they measured, and on two cores that CPU
     was taken from the server's loop; real clients are browsers, mostly elsewhere."""
+    with _upgraded(server, "/syft-pm/api/events") as sock:
+        return _raw_message(sock, check, kind="snapshot")
+
+
+def _raw_message(sock: Any, check: bool, kind: str) -> int:
+    """Receive messages until one of type ``kind`` (a text frame, then continuations
+    until FIN; pings may come between) and return how many processes it lists (1,000,
+    unparsed, unless ``check``)."""
     import socket
 
-    with _upgraded(server, "/syft-pm/api/events") as sock:
-        scratch = memoryview(bytearray(1 << 20))
+    scratch = memoryview(bytearray(1 << 20))
 
-        def exactly(n: int, keep: bool = True) -> bytes:
-            """``n`` bytes from the socket; kept, or received into scratch and dropped."""
-            out = bytearray(n) if keep else None
-            got = 0
-            while got < n:
-                into = memoryview(out)[got:] if out is not None else scratch[: n - got]
-                k = sock.recv_into(into, len(into), socket.MSG_WAITALL)
-                assert k, "closed before the snapshot"
-                got += k
-            return bytes(out) if out is not None else b""
+    def exactly(n: int, keep: bool = True) -> bytes:
+        """``n`` bytes from the socket; kept, or received into scratch and dropped."""
+        out = bytearray(n) if keep else None
+        got = 0
+        while got < n:
+            into = memoryview(out)[got:] if out is not None else scratch[: n - got]
+            k = sock.recv_into(into, len(into), socket.MSG_WAITALL)
+            assert k, f"closed before the {kind}"
+            got += k
+        return bytes(out) if out is not None else b""
 
+    prefix = b'{"type":"%s"' % kind.encode()
+    while True:
         start = b""
         kept: list[bytes] = []
         fin = False
-        while not fin:  # a text frame, then continuations until FIN (pings may come between)
+        while not fin:
             b0, b1 = exactly(2)
             assert not b1 & 0x80, "a server's frames are not masked"
             n = b1 & 0x7F
@@ -288,26 +337,39 @@ def _raw_snapshot(server: ServerProcess, check: bool) -> int:
             fin = bool(b0 & 0x80)
             first = exactly(min(n, 80))
             start = start or first
-            rest = exactly(n - len(first), keep=check)
-            if check:
-                kept += [first, rest]
-    assert start.startswith(b'{"type":"snapshot"'), start
-    return len(json.loads(b"".join(kept))["processes"]) if check else 1000
+            rest = exactly(n - len(first), keep=check or not start.startswith(prefix))
+            kept += [first, rest]
+        if start.startswith(prefix):
+            return len(json.loads(b"".join(kept))["processes"]) if check else 1000
+        assert b'"type":"error"' not in start, b"".join(kept)[:300]
 
 
-async def storm(server: ServerProcess) -> tuple[float, int]:
-    from concurrent.futures import ThreadPoolExecutor
+def _send_text(sock: Any, text: str) -> None:
+    """One masked text frame, as a client sends it (RFC 6455, 5.3)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
 
+
+def storm(server: ServerProcess, nice: int) -> tuple[float, int]:
+    """50 clients connect at once, each until it has its snapshot: (ms until the last
+    had it, the fewest processes one listed)."""
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS, initializer=background_client) as pool:
+    with ThreadPoolExecutor(CLIENTS, initializer=at_nice(nice)) as pool:
         counts = list(pool.map(lambda i: _raw_snapshot(server, i == 0), range(CLIENTS)))
     return (time.perf_counter() - t0) * 1000, min(counts)
 
 
-def bench_snapshot_storm(base: Path) -> None:
+def storm_home(base: Path) -> Path:
+    """1,000 registered processes (see ``bench_list.populate``) whose logs hold 10,000
+    lines each."""
     from syft_pm.logwriter import LogWriter
 
     home = base / "storm"
+    if (home / "registry.json").exists():
+        return home
     pm = ProcessManager(home)
     populate(pm)
     chunk = b"".join(b"line %05d of a long log\n" % i for i in range(10_000))
@@ -315,26 +377,71 @@ def bench_snapshot_storm(base: Path) -> None:
         writer = LogWriter(str(pm.registry.process_dir(name) / "stdout.log"))
         writer.write(chunk)
         writer.close()
-    server = Server(base, home)
+    return home
+
+
+def stop_all(home: Path) -> None:
+    for h in ProcessManager(home).list():
+        if h.record.status in ("running", "starting"):
+            h.stop()
+
+
+def bench_snapshot_storm(base: Path) -> None:
+    home = storm_home(base)
     try:
-        server.request("/syft-pm/api/processes")  # warm: the watcher has seen everything
-        server.request("/loopprobe", "POST")
-        elapsed, least = asyncio.run(storm(server))
-        probe = server.request("/loopprobe")
+        for suffix, (elapsed, least), probe in arms(base, home, storm):
+            assert least == 1000, least
+            goal = "<= 20 ms" if not suffix else "informative"
+            emit(f"snapshot_storm{suffix}_loop_block_max", probe["max_lag_ms"], "ms", goal)
+            emit(f"snapshot_storm{suffix}_all_delivered", elapsed, "ms", "informative")
+            print(
+                f"# longest garbage collection meanwhile: {probe['gc_max_ms']:.1f} ms;"
+                f" {probe['gc_full_collections']} full collections",
+                file=sys.stderr,
+            )
     finally:
-        server.stop()
-        diagnostics(server)
-        for h in pm.list():
-            if h.record.status in ("running", "starting"):
-                h.stop()
-    assert least == 1000, least
-    emit("snapshot_storm_loop_block_max", probe["max_lag_ms"], "ms", "<= 20 ms")
-    emit("snapshot_storm_all_delivered", elapsed, "ms", "informative")
-    print(
-        f"# longest garbage collection meanwhile: {probe['gc_max_ms']:.1f} ms;"
-        f" {probe['gc_full_collections']} full collections",
-        file=sys.stderr,
-    )
+        stop_all(home)
+
+
+def resyncs(server: ServerProcess, nice: int) -> tuple[float, int]:
+    """50 clients connect, one after another, each until it has its snapshot; then all
+    ask for a fresh one at once: (ms until the last had it, the fewest processes one
+    listed)."""
+    with contextlib.ExitStack() as stack:
+        socks = []
+        for _ in range(CLIENTS):
+            sock = stack.enter_context(_upgraded(server, "/syft-pm/api/events"))
+            _raw_message(sock, False, "snapshot")
+            socks.append(sock)
+        settle(server)
+        server.request("/loopprobe", "POST")  # the window: the resyncs only
+        barrier = threading.Barrier(CLIENTS)
+
+        def resync(i: int) -> int:
+            barrier.wait()
+            _send_text(socks[i], '{"type":"resync"}')
+            return _raw_message(socks[i], i == 0, "snapshot")
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS, initializer=at_nice(nice)) as pool:
+            least = min(pool.map(resync, range(CLIENTS)))
+        return (time.perf_counter() - t0) * 1000, least
+
+
+def bench_resync_storm(base: Path) -> None:
+    """The snapshots without the handshakes: 50 clients already connected to the same
+    1,000 processes ask for a fresh snapshot at once (``resync``, what a view sends when
+    it sees a gap): the longest loop block while those snapshots are built, encoded and
+    written, and how long until the last client has its own."""
+    home = storm_home(base)
+    try:
+        for suffix, (elapsed, least), probe in arms(base, home, resyncs):
+            assert least == 1000, least
+            goal = "<= 20 ms" if not suffix else "informative"
+            emit(f"resync_storm{suffix}_loop_block_max", probe["max_lag_ms"], "ms", goal)
+            emit(f"resync_storm{suffix}_all_delivered", elapsed, "ms", "informative")
+    finally:
+        stop_all(home)
 
 
 def bench_handshake_storm(base: Path) -> None:
@@ -343,42 +450,29 @@ def bench_handshake_storm(base: Path) -> None:
     cost the loop, with no snapshot to build. The floor under the storm's figure."""
     home = base / "empty"
     ProcessManager(home).registry.ensure()
-    server = Server(base, home)
-    try:
-        server.request("/syft-pm/api/processes")
-        server.request("/loopprobe", "POST")
-        asyncio.run(storm(server))
-        probe = server.request("/loopprobe")
-    finally:
-        server.stop()
-        diagnostics(server)
-    emit("handshake_storm_loop_block_max", probe["max_lag_ms"], "ms", "informative (the floor)")
+    for suffix, _, probe in arms(base, home, storm):
+        goal = "informative (the floor)"
+        emit(f"handshake_storm{suffix}_loop_block_max", probe["max_lag_ms"], "ms", goal)
 
 
 def bench_jupyter_upgrade_storm(base: Path) -> None:
     """50 websocket upgrades at once to jupyter_server's own events websocket
     (``/api/events/subscribe``, which sends nothing): the floor of any websocket route of
     this server on this machine, syft_pm's or not."""
-    from concurrent.futures import ThreadPoolExecutor
-
     home = base / "empty-jupyter"
     ProcessManager(home).registry.ensure()
-    server = Server(base, home)
 
-    def upgrade(_: int) -> None:
-        with _upgraded(server, "/api/events/subscribe"):
-            pass
+    def upgrades(server: ServerProcess, nice: int) -> None:
+        def upgrade(_: int) -> None:
+            with _upgraded(server, "/api/events/subscribe"):
+                pass
 
-    try:
-        server.request("/syft-pm/api/processes")
-        server.request("/loopprobe", "POST")
-        with ThreadPoolExecutor(CLIENTS, initializer=background_client) as pool:
+        with ThreadPoolExecutor(CLIENTS, initializer=at_nice(nice)) as pool:
             list(pool.map(upgrade, range(CLIENTS)))
-        probe = server.request("/loopprobe")
-    finally:
-        server.stop()
-        diagnostics(server)
-    emit("jupyter_upgrade_storm_loop_block_max", probe["max_lag_ms"], "ms", "informative")
+
+    for suffix, _, probe in arms(base, home, upgrades):
+        goal = "informative"
+        emit(f"jupyter_upgrade_storm{suffix}_loop_block_max", probe["max_lag_ms"], "ms", goal)
 
 
 def main() -> None:
@@ -391,6 +485,7 @@ def main() -> None:
             bench_jupyter_upgrade_storm,
             bench_handshake_storm,
             bench_snapshot_storm,
+            bench_resync_storm,
         )
         for bench in benches:
             if not wanted or bench.__name__ in wanted:

@@ -3,6 +3,14 @@
 The largest gap between ticks is how long the loop was blocked. ``GET /loopprobe``
 (authenticated) returns it, with the longest garbage collection meanwhile (a collection
 stops every thread, the loop too); ``POST /loopprobe`` starts a new measuring window.
+
+Diagnostics, each switched on by an environment variable of the server (they cost the
+loop; never measure with them): ``SYFT_PM_BENCH_ITERATIONS`` (busy iterations, split into
+CPU, waiting for a CPU and for the GIL), ``SYFT_PM_BENCH_STALLS`` (every thread's stack
+while the loop is stalled), ``SYFT_PM_BENCH_PROFILE`` (cProfile of the loop's thread, with
+``..._CALLEES`` and ``..._CALLERS`` regexes), ``SYFT_PM_BENCH_SLOW_CALLBACK_MS`` (asyncio's
+debug mode). ``SYFT_PM_BENCH_SWITCH_INTERVAL`` sets the interpreter's GIL switch interval,
+for experiments.
 """
 
 from __future__ import annotations
@@ -77,6 +85,10 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.web_app.add_handlers(".*$", [(r"/loopprobe", ProbeHandler)])
     PeriodicCallback(_tick, TICK_MS).start()
+    if os.environ.get("SYFT_PM_BENCH_SWITCH_INTERVAL"):  # an experiment, not a default
+        import sys
+
+        sys.setswitchinterval(float(os.environ["SYFT_PM_BENCH_SWITCH_INTERVAL"]))
     gc.callbacks.append(_gc)
     if os.environ.get("SYFT_PM_BENCH_STALLS"):
         _start_stall_sampler()
@@ -155,6 +167,7 @@ def _profile_report() -> None:
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
     stats.print_callees(os.environ.get("SYFT_PM_BENCH_PROFILE_CALLEES", "^$"))
+    stats.print_callers(os.environ.get("SYFT_PM_BENCH_PROFILE_CALLERS", "^$"))
     print("PROFILE\n" + out.getvalue(), file=sys.stderr, flush=True)
     _profiler = None
 
@@ -163,7 +176,8 @@ def _time_iterations() -> None:
     """Bench diagnostics (``SYFT_PM_BENCH_ITERATIONS=1``): log every loop iteration busy
     for more than 6 ms outside ``select()``, split into the loop thread's CPU, its wait
     for a CPU (``schedstat``) and the rest (the GIL, or blocking I/O), with its callbacks
-    by name. Not for measuring: the timing itself costs the loop."""
+    by name; and every ``select()`` that returned more than 3 ms after its timeout (the
+    loop woke, then waited for the GIL). Not for measuring: the timing costs the loop."""
     import asyncio
     import sys
     import threading
@@ -199,10 +213,22 @@ def _time_iterations() -> None:
 
     def timed_select(timeout: float | None = None) -> Any:
         t0 = time.perf_counter()
+        events = []
         try:
-            return select(timeout)
+            events = select(timeout)
+            return events
         finally:
-            in_select[0] += time.perf_counter() - t0
+            took = time.perf_counter() - t0
+            in_select[0] += took
+            late = (took - timeout) * 1000 if timeout is not None and not events else 0.0
+            if late > 3:
+                # Woken by its timeout, the thread needed the GIL (or a CPU) back before
+                # select() could return: a wait that "busy" above does not count.
+                print(
+                    f"ITER select overslept its {timeout * 1000:.1f} ms timeout by {late:.1f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     selector.select = timed_select
 
