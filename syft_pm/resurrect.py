@@ -26,7 +26,8 @@ from pathlib import Path
 
 from . import procutil, runners
 from .handle import ProcessHandle
-from .manager import ProcessManager, stored_environ
+from .launch import stored_environ
+from .manager import ProcessManager
 from .observe import needs_repair
 from .registry import LockTimeout, ProcessRecord
 from .state import boot_id
