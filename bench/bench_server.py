@@ -386,14 +386,17 @@ def stop_all(home: Path) -> None:
             h.stop()
 
 
-def bench_snapshot_storm(base: Path) -> None:
+def storm_figures(base: Path, name: str, run: Callable[[ServerProcess, int], Any]) -> None:
+    """Run a storm of 50 clients on the 1,000-process registry in both arms (``run``
+    returns ms until the last client had its snapshot, and the fewest processes one
+    listed) and print its figures."""
     home = storm_home(base)
     try:
-        for suffix, (elapsed, least), probe in arms(base, home, storm):
+        for suffix, (elapsed, least), probe in arms(base, home, run):
             assert least == 1000, least
             goal = "<= 20 ms" if not suffix else "informative"
-            emit(f"snapshot_storm{suffix}_loop_block_max", probe["max_lag_ms"], "ms", goal)
-            emit(f"snapshot_storm{suffix}_all_delivered", elapsed, "ms", "informative")
+            emit(f"{name}{suffix}_loop_block_max", probe["max_lag_ms"], "ms", goal)
+            emit(f"{name}{suffix}_all_delivered", elapsed, "ms", "informative")
             print(
                 f"# longest garbage collection meanwhile: {probe['gc_max_ms']:.1f} ms;"
                 f" {probe['gc_full_collections']} full collections",
@@ -401,6 +404,10 @@ def bench_snapshot_storm(base: Path) -> None:
             )
     finally:
         stop_all(home)
+
+
+def bench_snapshot_storm(base: Path) -> None:
+    storm_figures(base, "snapshot_storm", storm)
 
 
 def resyncs(server: ServerProcess, nice: int) -> tuple[float, int]:
@@ -433,15 +440,7 @@ def bench_resync_storm(base: Path) -> None:
     1,000 processes ask for a fresh snapshot at once (``resync``, what a view sends when
     it sees a gap): the longest loop block while those snapshots are built, encoded and
     written, and how long until the last client has its own."""
-    home = storm_home(base)
-    try:
-        for suffix, (elapsed, least), probe in arms(base, home, resyncs):
-            assert least == 1000, least
-            goal = "<= 20 ms" if not suffix else "informative"
-            emit(f"resync_storm{suffix}_loop_block_max", probe["max_lag_ms"], "ms", goal)
-            emit(f"resync_storm{suffix}_all_delivered", elapsed, "ms", "informative")
-    finally:
-        stop_all(home)
+    storm_figures(base, "resync_storm", resyncs)
 
 
 def bench_handshake_storm(base: Path) -> None:
