@@ -30,8 +30,8 @@ import time
 #: takes it at once: the loop then waits for the worker's next pause, once per system
 #: call, and an iteration that writes to ten clients waits ten times. With 2 ms slices
 #: the snapshot storm of ``bench/bench_server.py`` blocked the loop for 14 ms (median of
-#: 14 runs), with 1 ms for 11 ms, with 0.5 ms for 6.4 ms (8 runs each); every snapshot
-#: took a quarter to a third longer to deliver.
+#: 14 runs), with 1 ms for 11 ms (8 runs), with 0.5 ms for 7.2 ms (22 runs); every
+#: snapshot took a quarter to a third longer to deliver.
 SLICE = 0.0005
 #: Seconds each pause sleeps: a thread woken by the GIL's release needs tens of
 #: microseconds to run; this leaves it ample time.
